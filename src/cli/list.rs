@@ -1,0 +1,73 @@
+//! `cattackle list`.
+
+use std::path::Path;
+
+use cattackle_harness::config::{TransportConfig, scan_dir};
+
+use super::{EXIT_OK, EXIT_USAGE};
+
+pub(crate) fn run(dir: &Path) -> u8 {
+    let entries = match scan_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    if entries.is_empty() {
+        eprintln!("no cattackles under `{}` (looked for */cattackle.toml)", dir.display());
+        return EXIT_OK;
+    }
+    let mut failed = 0;
+    for entry in entries {
+        match entry {
+            Ok(loaded) => {
+                let c = &loaded.config;
+                println!("{} {} ({})", c.name, c.version, transport(&c.mcp.transport));
+                println!("  {}", c.description);
+                for (command, info) in &c.commands {
+                    println!("  /{}_{command}  {}", c.name, info.description);
+                }
+                if !loaded.warnings.is_empty() {
+                    eprintln!("{}", loaded.render_warnings());
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}", e.render());
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} cattackle(s) failed to load");
+        return EXIT_USAGE;
+    }
+    EXIT_OK
+}
+
+/// The transport in one line, without secrets: no env values, headers, URL credentials or query.
+fn transport(t: &TransportConfig) -> String {
+    match t {
+        TransportConfig::Stdio(s) => {
+            let mut line = format!("stdio: {}", s.command);
+            for arg in &s.args {
+                line.push(' ');
+                line.push_str(arg);
+            }
+            line
+        }
+        TransportConfig::WebSocket { url, .. } => format!("websocket: {}", public_url(url)),
+        TransportConfig::Http { url, .. } => format!("http: {}", public_url(url)),
+    }
+}
+
+fn public_url(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://{rest}")
+        }
+        None => without_query.to_owned(),
+    }
+}

@@ -1,0 +1,18 @@
+//! `tracing` to stderr, at a level set by `-v` or `RUST_LOG`.
+
+use tracing_subscriber::EnvFilter;
+
+pub(crate) fn init(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,213 @@
+//! The typed form of a `cattackle.toml`, with the defaults of every key.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::SecretMap;
+
+/// One cattackle: what it is, which commands it serves, and how to reach it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CattackleConfig {
+    /// The session-cache key. Required.
+    pub name: String,
+    /// Required; must be a string (`version = 1` is rejected, as in the original).
+    pub version: String,
+    /// Required.
+    pub description: String,
+    /// Command name (the MCP tool name) → its description. Required, may be empty.
+    pub commands: BTreeMap<String, CommandConfig>,
+    /// `[cattackle.mcp]`.
+    pub mcp: McpConfig,
+    /// `[cattackle.settings]`.
+    pub settings: Settings,
+    /// The file this configuration was read from, when it came from a file.
+    pub source: Option<PathBuf>,
+}
+
+/// `[cattackle.commands.<name>]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandConfig {
+    /// Required.
+    pub description: String,
+}
+
+/// `[cattackle.mcp]`: transport, timeouts, retries and session policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McpConfig {
+    /// Per-attempt bound on `tools/call`. Default 30 s.
+    pub timeout: Duration,
+    /// Retries after the first attempt (attempts = `max_retries + 1`). Default 3.
+    pub max_retries: u32,
+    /// Required.
+    pub transport: TransportConfig,
+    /// Bound on spawn/connect plus the MCP handshake. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Delay between attempts. Default 1 s, 2 s, 4 s, … (the original's schedule).
+    pub backoff: BackoffConfig,
+    /// How a cached session is checked before reuse. Default [`HealthCheck::Liveness`].
+    pub health_check: HealthCheck,
+    /// How long a closing session may take before its process group is killed. Default 2 s.
+    pub shutdown_grace: Duration,
+}
+
+impl McpConfig {
+    /// Default per-attempt timeout.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default retry count.
+    pub const DEFAULT_MAX_RETRIES: u32 = 3;
+    /// Default connect (spawn + handshake) timeout.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default shutdown grace period.
+    pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+    /// The defaults of every optional key, around a transport.
+    pub fn new(transport: TransportConfig) -> Self {
+        Self {
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            transport,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            backoff: BackoffConfig::default(),
+            health_check: HealthCheck::default(),
+            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// `[cattackle.mcp.transport]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TransportConfig {
+    /// `type = "stdio"`: a child process speaking newline-delimited JSON-RPC.
+    Stdio(StdioTransport),
+    /// `type = "websocket"`: one JSON-RPC message per text frame.
+    WebSocket {
+        /// Required.
+        url: String,
+        /// Sent on the upgrade request. Values are secrets.
+        headers: SecretMap,
+    },
+    /// `type = "http"`: MCP Streamable HTTP.
+    Http {
+        /// Required.
+        url: String,
+        /// Sent on every request. Values are secrets.
+        headers: SecretMap,
+    },
+}
+
+/// The three transport types of `cattackle.toml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// `stdio`
+    Stdio,
+    /// `websocket`
+    WebSocket,
+    /// `http`
+    Http,
+}
+
+impl TransportKind {
+    /// The spelling used in `cattackle.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::WebSocket => "websocket",
+            Self::Http => "http",
+        }
+    }
+}
+
+impl TransportConfig {
+    /// Which of the three transports this is.
+    pub fn kind(&self) -> TransportKind {
+        match self {
+            Self::Stdio(_) => TransportKind::Stdio,
+            Self::WebSocket { .. } => TransportKind::WebSocket,
+            Self::Http { .. } => TransportKind::Http,
+        }
+    }
+
+    /// A stable digest of everything that decides where a session goes: a reloaded
+    /// configuration whose transport changed gets a new session.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// `type = "stdio"` keys. No shell is involved: `command` is executed directly.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StdioTransport {
+    /// Required: the program to run.
+    pub command: String,
+    /// Default empty.
+    pub args: Vec<String>,
+    /// Added to the inherited environment (overrides win). Values are secrets.
+    pub env: SecretMap,
+    /// Working directory of the child; default the caller's.
+    pub cwd: Option<PathBuf>,
+}
+
+/// `[cattackle.mcp.backoff]`: the delay after failed attempt `n` is
+/// `min(base * factor^(n-1), max)`, then jittered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackoffConfig {
+    /// Default 1 s.
+    pub base: Duration,
+    /// Default 2.0.
+    pub factor: f64,
+    /// Default 30 s.
+    pub max: Duration,
+    /// Default [`Jitter::None`].
+    pub jitter: Jitter,
+    /// Seed for the jitter; default a random one.
+    pub seed: Option<u64>,
+}
+
+impl Default for BackoffConfig {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            factor: 2.0,
+            max: Duration::from_secs(30),
+            jitter: Jitter::None,
+            seed: None,
+        }
+    }
+}
+
+/// How a backoff delay is randomised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Jitter {
+    /// The exact delay.
+    #[default]
+    None,
+    /// Uniform in `[0, delay]`.
+    Full,
+    /// `delay / 2` plus uniform in `[0, delay / 2]`.
+    Equal,
+}
+
+/// How a cached session is checked before it is reused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// The process is running / the connection is open. No round trip.
+    #[default]
+    Liveness,
+    /// An MCP `ping` round trip.
+    Ping,
+    /// A `tools/list` round trip, as the original did before every call.
+    ToolsList,
+}
+
+/// `[cattackle.settings]`, enforced by this manager (the original only documented them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Upper bound, in bytes, of the serialized `tools/call` arguments. Default: no limit.
+    pub max_payload_size: Option<u64>,
+    /// Log payload contents (at debug). Default false: payloads are never logged.
+    pub enable_logging: bool,
+}

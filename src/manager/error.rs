@@ -1,0 +1,283 @@
+//! What can go wrong with a call, and whether it may have reached the cattackle.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The phase of a call that timed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Spawn or connect, plus the MCP handshake (`connect_timeout`).
+    Connect,
+    /// The `tools/call` itself (`timeout`).
+    Call,
+}
+
+/// A stable, snapshot-friendly name for each kind of [`CattackleError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`CattackleError::UnknownCommand`]
+    UnknownCommand,
+    /// [`CattackleError::NotSent`]
+    NotSent,
+    /// [`CattackleError::TimedOut`]
+    TimedOut,
+    /// [`CattackleError::TransportClosed`]
+    TransportClosed,
+    /// [`CattackleError::JsonRpc`]
+    JsonRpc,
+    /// [`CattackleError::Validation`]
+    Validation,
+    /// [`CattackleError::InvalidJson`]
+    InvalidJson,
+    /// [`CattackleError::InvalidResponse`]
+    InvalidResponse,
+    /// [`CattackleError::PayloadTooLarge`]
+    PayloadTooLarge,
+    /// [`CattackleError::Exhausted`]
+    Exhausted,
+}
+
+impl ErrorKind {
+    /// `snake_case` name, as used in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownCommand => "unknown_command",
+            Self::NotSent => "not_sent",
+            Self::TimedOut => "timed_out",
+            Self::TransportClosed => "transport_closed",
+            Self::JsonRpc => "jsonrpc",
+            Self::Validation => "validation",
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidResponse => "invalid_response",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Exhausted => "exhausted",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a call failed. `Display` gives the original core's messages where its contract defines
+/// them (validation, invalid JSON, invalid format, exhaustion).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CattackleError {
+    /// The command is not declared in the cattackle's `[cattackle.commands]`. Nothing was sent.
+    #[error("cattackle '{cattackle}' has no command `{command}` (known: {})", known.join(", "))]
+    UnknownCommand {
+        /// The cattackle.
+        cattackle: String,
+        /// What was asked for.
+        command: String,
+        /// What it declares.
+        known: Vec<String>,
+    },
+    /// The session could not be started (spawn, connect or handshake failed). Nothing was sent.
+    #[error("cattackle '{cattackle}' could not be started: {reason}{}", context_suffix(context))]
+    NotSent {
+        /// The cattackle.
+        cattackle: String,
+        /// Why.
+        reason: String,
+        /// Such as the tail of the child's stderr.
+        context: Option<String>,
+    },
+    /// A phase did not finish in time.
+    #[error("{}", timed_out(cattackle, *phase, *after, context))]
+    TimedOut {
+        /// The cattackle.
+        cattackle: String,
+        /// Which phase.
+        phase: Phase,
+        /// The bound that elapsed.
+        after: Duration,
+        /// Such as the tail of the child's stderr, for a start that timed out.
+        context: Option<String>,
+    },
+    /// The connection ended while the call was in flight.
+    #[error("connection to cattackle '{cattackle}' closed during the call: {detail}")]
+    TransportClosed {
+        /// The cattackle.
+        cattackle: String,
+        /// What the transport said.
+        detail: String,
+    },
+    /// The cattackle answered with a JSON-RPC error.
+    #[error("cattackle '{cattackle}' returned JSON-RPC error {code}: {message}")]
+    JsonRpc {
+        /// The cattackle.
+        cattackle: String,
+        /// JSON-RPC error code.
+        code: i32,
+        /// JSON-RPC error message.
+        message: String,
+    },
+    /// The cattackle rejected its input (the original's `CattackleValidationError`).
+    #[error("Cattackle '{cattackle}' input validation failed: {text}")]
+    Validation {
+        /// The cattackle.
+        cattackle: String,
+        /// The cattackle's text.
+        text: String,
+    },
+    /// The first content block is not JSON (the original's `CattackleResponseError`).
+    #[error("Cattackle '{cattackle}' returned invalid JSON response: {detail}")]
+    InvalidJson {
+        /// The cattackle.
+        cattackle: String,
+        /// The parser's message.
+        detail: String,
+    },
+    /// The response is JSON of the wrong shape, or not text.
+    #[error("Invalid response format from cattackle '{cattackle}': {detail}")]
+    InvalidResponse {
+        /// The cattackle.
+        cattackle: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The serialized arguments exceed `settings.max_payload_size`. Nothing was sent.
+    #[error("payload for cattackle '{cattackle}' is {size} bytes, over its max_payload_size of {limit} bytes")]
+    PayloadTooLarge {
+        /// The cattackle.
+        cattackle: String,
+        /// Serialized size of the arguments.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Every attempt failed with a retryable error.
+    #[error("{}", exhausted(cattackle, *timeout, *max_retries, last))]
+    Exhausted {
+        /// The cattackle.
+        cattackle: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The configured per-attempt timeout.
+        timeout: Duration,
+        /// The configured retry count.
+        max_retries: u32,
+        /// Whether any attempt may have reached the cattackle.
+        reached: bool,
+        /// The error of the last attempt.
+        #[source]
+        last: Box<CattackleError>,
+    },
+}
+
+impl CattackleError {
+    /// The kind, as a stable name.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownCommand { .. } => ErrorKind::UnknownCommand,
+            Self::NotSent { .. } => ErrorKind::NotSent,
+            Self::TimedOut { .. } => ErrorKind::TimedOut,
+            Self::TransportClosed { .. } => ErrorKind::TransportClosed,
+            Self::JsonRpc { .. } => ErrorKind::JsonRpc,
+            Self::Validation { .. } => ErrorKind::Validation,
+            Self::InvalidJson { .. } => ErrorKind::InvalidJson,
+            Self::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
+            Self::Exhausted { .. } => ErrorKind::Exhausted,
+        }
+    }
+
+    /// Whether the contract retries this error: timeouts, start failures, closed transports and
+    /// JSON-RPC errors are retried; validation and response errors are not.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::NotSent { .. }
+                | Self::TimedOut { .. }
+                | Self::TransportClosed { .. }
+                | Self::JsonRpc { .. }
+        )
+    }
+
+    /// Whether the request may have reached the cattackle (and so may have had effects).
+    pub fn may_have_reached(&self) -> bool {
+        match self {
+            Self::UnknownCommand { .. } | Self::NotSent { .. } | Self::PayloadTooLarge { .. } => {
+                false
+            }
+            Self::TimedOut { phase, .. } => *phase == Phase::Call,
+            Self::Exhausted { reached, .. } => *reached,
+            _ => true,
+        }
+    }
+
+    /// The cattackle the error is about.
+    pub fn cattackle(&self) -> &str {
+        match self {
+            Self::UnknownCommand { cattackle, .. }
+            | Self::NotSent { cattackle, .. }
+            | Self::TimedOut { cattackle, .. }
+            | Self::TransportClosed { cattackle, .. }
+            | Self::JsonRpc { cattackle, .. }
+            | Self::Validation { cattackle, .. }
+            | Self::InvalidJson { cattackle, .. }
+            | Self::InvalidResponse { cattackle, .. }
+            | Self::PayloadTooLarge { cattackle, .. }
+            | Self::Exhausted { cattackle, .. } => cattackle,
+        }
+    }
+}
+
+/// Seconds as Python prints a float: `30.0`, `0.5`.
+pub(crate) fn python_secs(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.1}")
+    } else {
+        format!("{secs}")
+    }
+}
+
+fn context_suffix(context: &Option<String>) -> String {
+    context.as_ref().map_or_else(String::new, |c| format!("\n{c}"))
+}
+
+fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<String>) -> String {
+    let secs = python_secs(after);
+    let what = match phase {
+        Phase::Connect => format!(
+            "cattackle '{cattackle}' did not start within {secs}s (spawn or connect, and the MCP handshake; see `connect_timeout`)"
+        ),
+        Phase::Call => format!("cattackle '{cattackle}' did not answer `tools/call` within {secs}s"),
+    };
+    what + &context_suffix(context)
+}
+
+fn exhausted(
+    cattackle: &str,
+    timeout: Duration,
+    max_retries: u32,
+    last: &CattackleError,
+) -> String {
+    match last {
+        CattackleError::TimedOut {
+            phase: Phase::Call, ..
+        } => format!(
+            "Cattackle '{cattackle}' timed out after {}s (retries: {max_retries})",
+            python_secs(timeout)
+        ),
+        other => format!("Failed to execute cattackle '{cattackle}': {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_print_like_python_floats() {
+        assert_eq!(python_secs(Duration::from_secs(30)), "30.0");
+        assert_eq!(python_secs(Duration::from_millis(500)), "0.5");
+        assert_eq!(python_secs(Duration::from_millis(1250)), "1.25");
+    }
+}

@@ -1,0 +1,328 @@
+//! [`McpClientManager`]: sessions, attempts, retries.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::ServiceError;
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_util::task::TaskTracker;
+
+use super::session::{Session, client_info};
+use super::{Backoff, CattackleError, CattackleResponse, Payload, Phase, parse_call_result};
+use crate::config::CattackleConfig;
+use crate::transport::{Connection, Connector, DefaultConnector, TransportIo};
+
+/// The slot of one cattackle: its current session, behind an async lock held while a session is
+/// being opened, so that concurrent first calls open exactly one.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Session>>>>;
+
+/// Keeps one live MCP session per cattackle and calls its commands as `tools/call`.
+///
+/// Concurrent calls share the session (JSON-RPC multiplexing). Every phase is bounded: start by
+/// `connect_timeout`, each attempt by `timeout`, health probes by `timeout`, close by
+/// `shutdown_grace`. Waits use `tokio::time`, so a paused clock makes schedules exact.
+pub struct McpClientManager {
+    connector: Arc<dyn Connector>,
+    slots: Mutex<HashMap<String, Slot>>,
+    closing: TaskTracker,
+    next_session: AtomicU64,
+}
+
+impl Default for McpClientManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl McpClientManager {
+    /// A manager that reaches cattackles through their configured transports.
+    pub fn new() -> Self {
+        Self::with_connector(DefaultConnector::default())
+    }
+
+    /// A manager that reaches cattackles through `connector` (in-memory, mocked, …).
+    pub fn with_connector(connector: impl Connector) -> Self {
+        Self {
+            connector: Arc::new(connector),
+            slots: Mutex::new(HashMap::new()),
+            closing: TaskTracker::new(),
+            next_session: AtomicU64::new(0),
+        }
+    }
+
+    /// How many sessions this manager has opened so far.
+    pub fn sessions_opened(&self) -> u64 {
+        self.next_session.load(Ordering::Relaxed)
+    }
+
+    /// The process id behind the cattackle's current session, if it has one.
+    pub async fn session_pid(&self, name: &str) -> Option<u32> {
+        let slot = self.slots.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned()?;
+        let session = slot.lock().await;
+        session.as_ref().and_then(|s| s.pid())
+    }
+
+    /// Calls `command` of the cattackle with `payload` (plus `extra.username`), retrying as its
+    /// configuration says.
+    pub async fn call(
+        &self,
+        config: &CattackleConfig,
+        command: &str,
+        payload: Payload,
+    ) -> Result<CattackleResponse, CattackleError> {
+        let name = config.name.as_str();
+        if !config.commands.contains_key(command) {
+            return Err(CattackleError::UnknownCommand {
+                cattackle: name.to_owned(),
+                command: command.to_owned(),
+                known: config.commands.keys().cloned().collect(),
+            });
+        }
+        let arguments = payload.arguments();
+        let size = serde_json::to_vec(&arguments).map_or(0, |v| v.len() as u64);
+        if let Some(limit) = config.settings.max_payload_size.filter(|l| size > *l) {
+            return Err(CattackleError::PayloadTooLarge {
+                cattackle: name.to_owned(),
+                size,
+                limit,
+            });
+        }
+        if config.settings.enable_logging {
+            let shown = serde_json::Value::Object(arguments.clone());
+            tracing::debug!(cattackle = name, command, payload = %shown, "calling");
+        } else {
+            tracing::debug!(cattackle = name, command, bytes = size, "calling");
+        }
+        let mcp = &config.mcp;
+        let attempts = mcp.max_retries + 1;
+        let mut delays = Backoff::new(&mcp.backoff);
+        let mut reached = false;
+        let mut attempt = 1;
+        loop {
+            let params = CallToolRequestParams::new(command.to_owned()).with_arguments(arguments.clone());
+            let error = match self.attempt(config, params).await {
+                Ok(response) => return Ok(response),
+                Err(e) if !e.is_retryable() => return Err(e),
+                Err(e) => e,
+            };
+            reached |= error.may_have_reached();
+            if attempt == attempts {
+                tracing::warn!(
+                    cattackle = name,
+                    "attempt {attempt} of {attempts} failed ({}): {error}; max attempts reached",
+                    error.kind()
+                );
+                return Err(CattackleError::Exhausted {
+                    cattackle: name.to_owned(),
+                    attempts,
+                    timeout: mcp.timeout,
+                    max_retries: mcp.max_retries,
+                    reached,
+                    last: Box::new(error),
+                });
+            }
+            let delay = delays.next().unwrap_or_default();
+            tracing::warn!(
+                cattackle = name,
+                "attempt {attempt} of {attempts} failed ({}): {error}; retrying in {delay:?}",
+                error.kind()
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: get a healthy session, then one bounded `tools/call`.
+    async fn attempt(
+        &self,
+        config: &CattackleConfig,
+        params: CallToolRequestParams,
+    ) -> Result<CattackleResponse, CattackleError> {
+        let name = config.name.as_str();
+        let session = self.session(config).await?;
+        let outcome = timeout(config.mcp.timeout, session.peer().call_tool(params)).await;
+        let service_error = match outcome {
+            Ok(Ok(result)) => return parse_call_result(name, &result),
+            Ok(Err(e)) => e,
+            Err(_) => {
+                self.discard(config, &session).await;
+                return Err(CattackleError::TimedOut {
+                    cattackle: name.to_owned(),
+                    phase: Phase::Call,
+                    after: config.mcp.timeout,
+                    context: None,
+                });
+            }
+        };
+        let error = match service_error {
+            ServiceError::McpError(data) => CattackleError::JsonRpc {
+                cattackle: name.to_owned(),
+                code: data.code.0,
+                message: data.message.into_owned(),
+            },
+            ServiceError::UnexpectedResponse => CattackleError::InvalidResponse {
+                cattackle: name.to_owned(),
+                detail: "the result of `tools/call` is not a CallToolResult".to_owned(),
+            },
+            ServiceError::Timeout { timeout } => CattackleError::TimedOut {
+                cattackle: name.to_owned(),
+                phase: Phase::Call,
+                after: timeout,
+                context: None,
+            },
+            other => CattackleError::TransportClosed {
+                cattackle: name.to_owned(),
+                detail: other.to_string(),
+            },
+        };
+        if matches!(
+            error,
+            CattackleError::TimedOut { .. } | CattackleError::TransportClosed { .. }
+        ) {
+            self.discard(config, &session).await;
+        }
+        Err(error)
+    }
+
+    fn slot(&self, name: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// The cattackle's session: the cached one if it is for this transport and healthy, else a
+    /// new one. Health checks do not count as attempts.
+    async fn session(&self, config: &CattackleConfig) -> Result<Arc<Session>, CattackleError> {
+        let fingerprint = config.mcp.transport.fingerprint();
+        let slot = self.slot(&config.name);
+        let mut probed = false;
+        loop {
+            let mut current = slot.lock().await;
+            if let Some(session) = current.take() {
+                let usable = session.fingerprint == fingerprint && session.is_alive();
+                if usable && probed {
+                    // Someone replaced the session we found unhealthy: take theirs.
+                    *current = Some(session.clone());
+                    return Ok(session);
+                }
+                if usable {
+                    *current = Some(session.clone());
+                    drop(current);
+                    let check = config.mcp.health_check;
+                    if session.is_healthy(check, config.mcp.timeout).await {
+                        return Ok(session);
+                    }
+                    tracing::info!(cattackle = %config.name, session = session.id, "health check failed: reopening");
+                    self.discard(config, &session).await;
+                    probed = true;
+                    continue;
+                }
+                let why = if session.fingerprint == fingerprint {
+                    "is no longer alive"
+                } else {
+                    "has a changed transport"
+                };
+                tracing::info!(cattackle = %config.name, session = session.id, "session {why}: reopening");
+                self.close_in_background(session, config.mcp.shutdown_grace);
+            }
+            let session = Arc::new(self.open(config, fingerprint).await?);
+            *current = Some(session.clone());
+            return Ok(session);
+        }
+    }
+
+    /// Spawns or connects, then does the MCP handshake, all within `connect_timeout`.
+    async fn open(&self, config: &CattackleConfig, fingerprint: u64) -> Result<Session, CattackleError> {
+        let name = config.name.as_str();
+        let deadline = Instant::now() + config.mcp.connect_timeout;
+        let timed_out = |context| CattackleError::TimedOut {
+            cattackle: name.to_owned(),
+            phase: Phase::Connect,
+            after: config.mcp.connect_timeout,
+            context,
+        };
+        let Connection { io, resource } = match timeout_at(deadline, self.connector.connect(config)).await {
+            Err(_) => return Err(timed_out(None)),
+            Ok(Err(e)) => {
+                return Err(CattackleError::NotSent {
+                    cattackle: name.to_owned(),
+                    reason: e.to_string(),
+                    context: None,
+                });
+            }
+            Ok(Ok(connection)) => connection,
+        };
+        let handshake = match io {
+            TransportIo::Bytes { read, write } => client_info().serve((read, write)),
+        };
+        let error = match timeout_at(deadline, handshake).await {
+            Ok(Ok(client)) => {
+                let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::debug!(cattackle = name, session = id, pid = ?resource.pid(), "session opened");
+                return Ok(Session::new(id, fingerprint, client, resource).await);
+            }
+            Ok(Err(e)) => {
+                let context = resource.failure_context(Duration::from_millis(300)).await;
+                CattackleError::NotSent {
+                    cattackle: name.to_owned(),
+                    reason: format!("MCP handshake failed: {e}"),
+                    context,
+                }
+            }
+            Err(_) => timed_out(resource.failure_context(Duration::ZERO).await),
+        };
+        let grace = config.mcp.shutdown_grace;
+        self.closing.spawn(resource.shutdown(grace));
+        Err(error)
+    }
+
+    /// Drops `session` from its slot if it is still the current one, and closes it in the
+    /// background: a retry never waits for an old process to exit.
+    async fn discard(&self, config: &CattackleConfig, session: &Arc<Session>) {
+        let slot = self.slot(&config.name);
+        let mut current = slot.lock().await;
+        if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, session)) {
+            let session = current.take().expect("checked above");
+            drop(current);
+            self.close_in_background(session, config.mcp.shutdown_grace);
+        }
+    }
+
+    fn close_in_background(&self, session: Arc<Session>, grace: Duration) {
+        self.closing.spawn(async move { session.shutdown(grace).await });
+    }
+
+    /// Closes the cattackle's session, if any, and waits for it to end (bounded by its
+    /// `shutdown_grace`). Unknown names are a no-op.
+    pub async fn close_session(&self, name: &str, grace: Duration) {
+        let slot = self.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+        let Some(slot) = slot else { return };
+        let session = slot.lock().await.take();
+        if let Some(session) = session {
+            tracing::debug!(cattackle = name, session = session.id, "closing session");
+            session.shutdown(grace).await;
+        }
+    }
+
+    /// Closes every session and waits for them, and for sessions already closing in the
+    /// background, to end. Nothing is left running afterwards.
+    pub async fn close_all_sessions(&self, grace: Duration) {
+        let slots: Vec<(String, Slot)> = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
+        for (_, slot) in slots {
+            if let Some(session) = slot.lock().await.take() {
+                self.close_in_background(session, grace);
+            }
+        }
+        self.closing.close();
+        self.closing.wait().await;
+        self.closing.reopen();
+    }
+}

@@ -1,0 +1,15 @@
+//! The MCP client manager: one live session per cattackle, `tools/call` with per-attempt
+//! timeouts, retries with backoff, health checks and clean shutdown.
+
+mod backoff;
+mod error;
+mod imp;
+mod payload;
+mod response;
+mod session;
+
+pub use backoff::Backoff;
+pub use error::{CattackleError, ErrorKind, Phase};
+pub use imp::McpClientManager;
+pub use payload::{DEFAULT_USERNAME, Payload, PayloadError};
+pub use response::{CattackleResponse, parse_call_result};

@@ -1,0 +1,113 @@
+//! Parsing a `CallToolResult` into the `{"data", "error"}` contract (section 3).
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::Value;
+
+use super::CattackleError;
+use super::payload::json_type;
+
+/// What a cattackle answered: its `data` and `error`, and the MCP `isError` flag (which the
+/// original ignored).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CattackleResponse {
+    /// The answer text; `""` when absent.
+    pub data: String,
+    /// The cattackle's error, `None` when absent or `null`; `Some("")` is kept as given.
+    pub error: Option<String>,
+    /// MCP `isError`.
+    pub is_error: bool,
+}
+
+impl CattackleResponse {
+    /// Whether the cattackle reported a failure: a non-empty `error` or `isError: true`.
+    pub fn has_error(&self) -> bool {
+        self.is_error || self.error.as_deref().is_some_and(|e| !e.is_empty())
+    }
+}
+
+/// Message of an empty `content`, as the original.
+pub const EMPTY_RESPONSE: &str = "Empty response from cattackle";
+
+/// Parses a `tools/call` result the way the original does, with its fixes: a non-object JSON
+/// value and a non-text first block are response errors (not retried).
+pub fn parse_call_result(
+    cattackle: &str,
+    result: &CallToolResult,
+) -> Result<CattackleResponse, CattackleError> {
+    let is_error = result.is_error.unwrap_or(false);
+    let invalid = |detail: String| CattackleError::InvalidResponse {
+        cattackle: cattackle.to_owned(),
+        detail,
+    };
+    let Some(first) = result.content.first() else {
+        return Ok(CattackleResponse {
+            data: String::new(),
+            error: Some(EMPTY_RESPONSE.to_owned()),
+            is_error,
+        });
+    };
+    let Some(text) = first.as_text().map(|t| t.text.as_str()) else {
+        return Err(invalid(format!(
+            "the first content block is {}, expected text",
+            block_kind(first)
+        )));
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            let lower = text.to_lowercase();
+            if lower.contains("validation error") || lower.contains("required property") {
+                return Err(CattackleError::Validation {
+                    cattackle: cattackle.to_owned(),
+                    text: text.to_owned(),
+                });
+            }
+            return Err(CattackleError::InvalidJson {
+                cattackle: cattackle.to_owned(),
+                detail: e.to_string(),
+            });
+        }
+    };
+    let Value::Object(object) = value else {
+        return Err(invalid(format!(
+            "expected a JSON object with `data` and `error`, found {}",
+            json_type(&value)
+        )));
+    };
+    let data = match object.get("data") {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(invalid(format!(
+                "`data` must be a string, found {}",
+                json_type(other)
+            )));
+        }
+    };
+    let error = match object.get("error") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(invalid(format!(
+                "`error` must be a string or null, found {}",
+                json_type(other)
+            )));
+        }
+    };
+    Ok(CattackleResponse {
+        data,
+        error,
+        is_error,
+    })
+}
+
+fn block_kind(block: &ContentBlock) -> &'static str {
+    match block {
+        ContentBlock::Text(_) => "text",
+        ContentBlock::Image(_) => "an image",
+        ContentBlock::Audio(_) => "audio",
+        ContentBlock::Resource(_) => "an embedded resource",
+        ContentBlock::ResourceLink(_) => "a resource link",
+        _ => "not text",
+    }
+}

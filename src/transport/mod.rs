@@ -1,0 +1,16 @@
+//! The connector seam: how the manager reaches a cattackle.
+//!
+//! A [`Connector`] turns a [`CattackleConfig`] into a [`Connection`]: a byte stream speaking
+//! newline-delimited JSON-RPC plus the [`SessionResource`] behind it (a child process, a socket,
+//! an in-memory task). The manager does the MCP handshake, the timeouts and the retries itself,
+//! so tests and the harness plug in in-memory or mocked transports without touching it.
+
+mod connector;
+mod stderr_tail;
+mod stdio;
+
+pub use connector::{
+    BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
+    TransportIo,
+};
+pub use stdio::StdioConnector;

@@ -1,0 +1,150 @@
+//! The stdio transport: a child process in its own process group, newline-delimited JSON-RPC on
+//! its stdin/stdout, stderr drained into a bounded tail.
+//!
+//! rmcp alone leaves grandchildren running (`sh -c`, `npx`, `uvx` launchers) and takes 6 s to
+//! stop a stubborn child. Here the whole group is killed once the grace period has passed.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use super::stderr_tail::StderrTail;
+use super::{BoxFuture, ConnectError, Connection, SessionResource, TransportIo};
+use crate::config::StdioTransport;
+
+/// Spawns stdio cattackles. No shell is involved.
+#[derive(Debug, Default, Clone)]
+pub struct StdioConnector {
+    program_dirs: Vec<PathBuf>,
+}
+
+impl StdioConnector {
+    /// Also looks for bare command names in `dirs` when they are not found on `PATH`.
+    pub fn with_program_dirs(dirs: Vec<PathBuf>) -> Self {
+        Self { program_dirs: dirs }
+    }
+
+    /// Spawns the child and starts draining its stderr.
+    pub async fn spawn(&self, name: &str, config: &StdioTransport) -> Result<Connection, ConnectError> {
+        let mut child = match self.command(&config.command, config).spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_bare(&config.command) => self
+                .program_dirs
+                .iter()
+                .map(|dir| dir.join(&config.command))
+                .find(|path| path.is_file())
+                .map_or(Err(e), |path| self.command(path.as_os_str(), config).spawn()),
+            other => other,
+        }
+        .map_err(|source| ConnectError::Spawn {
+            command: config.command.clone(),
+            source,
+        })?;
+        let pid = child.id();
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(ConnectError::Other("child has no stdio pipes".to_owned()));
+        };
+        tracing::debug!(cattackle = %name, pid, "spawned stdio cattackle");
+        let resource = ChildProcess {
+            child: Mutex::new(Some(child)),
+            pgid: pid,
+            stderr: StderrTail::drain(name.to_owned(), stderr),
+        };
+        Ok(Connection {
+            io: TransportIo::Bytes {
+                read: Box::new(stdout),
+                write: Box::new(stdin),
+            },
+            resource: Box::new(resource),
+        })
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>, config: &StdioTransport) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(&config.args)
+            .envs(config.env.iter())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(false);
+        if let Some(cwd) = &config.cwd {
+            command.current_dir(cwd);
+        }
+        command
+    }
+}
+
+fn is_bare(command: &str) -> bool {
+    !command.contains(std::path::MAIN_SEPARATOR)
+}
+
+/// A child process and its process group.
+struct ChildProcess {
+    child: Mutex<Option<Child>>,
+    pgid: Option<u32>,
+    stderr: StderrTail,
+}
+
+impl ChildProcess {
+    fn kill_group(&self) {
+        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
+            // SAFETY: killpg has no memory-safety preconditions; ESRCH (group gone) is fine.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+impl SessionResource for ChildProcess {
+    fn is_alive(&self) -> bool {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    fn failure_context(&self, settle: Duration) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let tail = self.stderr.settled(settle).await;
+            tail.map(|t| format!("stderr of the cattackle (last {} KiB at most):\n{t}", super::stderr_tail::TAIL_BYTES / 1024))
+        })
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.pgid
+    }
+
+    fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(mut child) = child {
+                // stdin is already closed (the transport is gone): give the child `grace` to exit.
+                if tokio::time::timeout(grace, child.wait()).await.is_err() {
+                    tracing::debug!(pid = ?self.pgid, "cattackle did not exit within {grace:?}: killing its process group");
+                    self.kill_group();
+                    let _ = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
+                }
+            }
+            // Whatever the child left behind in its group (grandchildren) goes too.
+            self.kill_group();
+        })
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        // Not shut down (the manager was dropped, or a start timed out): kill the whole group now.
+        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut child) = child {
+            self.kill_group();
+            let _ = child.start_kill();
+        }
+    }
+}
