@@ -50,19 +50,26 @@ pub(crate) async fn run(args: CallArgs) -> u8 {
         }
     };
     let config = &loaded.config;
-    let manager = McpClientManager::with_connector(DefaultConnector::with_program_dirs(program_dirs()));
+    let manager =
+        McpClientManager::with_connector(DefaultConnector::with_program_dirs(program_dirs()));
     let outcome = manager.call(config, &args.command, payload).await;
     manager.close_all_sessions(config.mcp.shutdown_grace).await;
     match outcome {
         Ok(response) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&response).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&response).unwrap_or_default()
+                );
             } else {
                 println!("{}", response.data);
             }
             if response.has_error() {
                 let error = response.error.as_deref().filter(|e| !e.is_empty());
-                eprintln!("error: cattackle reported: {}", error.unwrap_or("isError is true"));
+                eprintln!(
+                    "error: cattackle reported: {}",
+                    error.unwrap_or("isError is true")
+                );
                 return EXIT_FAILED;
             }
             EXIT_OK
@@ -81,7 +88,8 @@ pub(crate) async fn run(args: CallArgs) -> u8 {
 fn build_payload(args: &CallArgs) -> Result<Payload, String> {
     let mut payload = match &args.payload {
         Some(json) => {
-            let value = serde_json::from_str(json).map_err(|e| format!("--payload is not JSON: {e}"))?;
+            let value =
+                serde_json::from_str(json).map_err(|e| format!("--payload is not JSON: {e}"))?;
             Payload::from_value(value).map_err(|e| format!("--payload: {e}"))?
         }
         None => Payload::text(""),

@@ -15,7 +15,10 @@ pub(crate) fn run(dir: &Path) -> u8 {
         }
     };
     if entries.is_empty() {
-        eprintln!("no cattackles under `{}` (looked for */cattackle.toml)", dir.display());
+        eprintln!(
+            "no cattackles under `{}` (looked for */cattackle.toml)",
+            dir.display()
+        );
         return EXIT_OK;
     }
     let mut failed = 0;

@@ -91,7 +91,9 @@ impl Diagnostic {
             ),
         ];
         if let Some(help) = &self.help {
-            report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+            report.push(Group::with_title(
+                Level::HELP.secondary_title(help.as_str()),
+            ));
         }
         Renderer::plain().render(&report)
     }

@@ -57,7 +57,10 @@ pub(crate) fn parse(file: &str, source: &str) -> (Option<CattackleConfig>, Vec<D
     let (root, syntax_errors) = DeTable::parse_recoverable(source);
     for error in &syntax_errors {
         let span = error.span().unwrap_or(0..0);
-        walker.error(span, format!("invalid TOML: {}", error.message().trim_end()));
+        walker.error(
+            span,
+            format!("invalid TOML: {}", error.message().trim_end()),
+        );
     }
     let config = if syntax_errors.is_empty() {
         walker.root(&root)
@@ -183,7 +186,10 @@ impl Walker<'_> {
                 format!("{} `{text}`", other.type_str())
             }
         };
-        self.error(v.span(), format!("`{path}`: expected {expected}, found {found}"));
+        self.error(
+            v.span(),
+            format!("`{path}`: expected {expected}, found {found}"),
+        );
     }
 
     fn table<'v, 'i>(&mut self, v: &'v Val<'i>, path: &str) -> Option<&'v DeTable<'i>> {
@@ -254,7 +260,11 @@ impl Walker<'_> {
         match n {
             Some(n) if n.is_finite() && (n > min || (!exclusive && n == min)) => Some(n),
             _ => {
-                let bound = if exclusive { "greater than" } else { "at least" };
+                let bound = if exclusive {
+                    "greater than"
+                } else {
+                    "at least"
+                };
                 let text = self.source.get(v.span()).unwrap_or("").trim().to_owned();
                 let message = format!("`{path}`: expected a number {bound} {min}, found `{text}`");
                 self.error(v.span(), message);
@@ -268,20 +278,33 @@ impl Walker<'_> {
         match Duration::try_from_secs_f64(secs) {
             Ok(d) => Some(d),
             Err(_) => {
-                self.error(v.span(), format!("`{path}`: {secs} seconds is out of range"));
+                self.error(
+                    v.span(),
+                    format!("`{path}`: {secs} seconds is out of range"),
+                );
                 None
             }
         }
     }
 
-    fn choice<'c>(&mut self, v: &Val<'_>, path: &str, what: &str, choices: &[&'c str]) -> Option<&'c str> {
+    fn choice<'c>(
+        &mut self,
+        v: &Val<'_>,
+        path: &str,
+        what: &str,
+        choices: &[&'c str],
+    ) -> Option<&'c str> {
         let s = self.string(v, path)?;
         if let Some(c) = choices.iter().find(|c| **c == s) {
             return Some(c);
         }
         let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
-        let message = format!("`{path}`: unknown {what} `{s}`, expected one of {}", listed.join(", "));
-        let help = did_you_mean(&s, choices.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        let message = format!(
+            "`{path}`: unknown {what} `{s}`, expected one of {}",
+            listed.join(", ")
+        );
+        let help =
+            did_you_mean(&s, choices.iter().copied()).map(|n| format!("did you mean `{n}`?"));
         self.error_with_help(v.span(), message, help);
         None
     }
@@ -323,7 +346,8 @@ impl Walker<'_> {
             let command = self.table(value, &cmd_path).and_then(|t| {
                 self.unknown_keys(t, COMMAND_KEYS, &cmd_path);
                 let prefix = format!("{cmd_path}.");
-                let description = self.required(t, &value.span(), &prefix, "description", Self::string);
+                let description =
+                    self.required(t, &value.span(), &prefix, "description", Self::string);
                 description.map(|description| CommandConfig { description })
             });
             out = out.zip(command).map(|(mut out, c)| {
@@ -344,7 +368,9 @@ impl Walker<'_> {
             let key_path = format!("{prefix}{}", key.get_ref());
             let slot = out.as_mut();
             let ok = match key.get_ref().as_ref() {
-                "timeout" => self.seconds(value, &key_path, false).map(|d| slot.map(|m| m.timeout = d)),
+                "timeout" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|m| m.timeout = d)),
                 "connect_timeout" => self
                     .seconds(value, &key_path, false)
                     .map(|d| slot.map(|m| m.connect_timeout = d)),
@@ -357,7 +383,9 @@ impl Walker<'_> {
                 "health_check" => self
                     .choice(value, &key_path, "health check", HEALTH_CHECKS)
                     .map(|c| slot.map(|m| m.health_check = health_check(c))),
-                "backoff" => self.backoff(value, &key_path).map(|b| slot.map(|m| m.backoff = b)),
+                "backoff" => self
+                    .backoff(value, &key_path)
+                    .map(|b| slot.map(|m| m.backoff = b)),
                 _ => Some(None),
             };
             if ok.is_none() {
@@ -375,8 +403,12 @@ impl Walker<'_> {
             let key_path = format!("{path}.{}", key.get_ref());
             let slot = out.as_mut();
             let ok = match key.get_ref().as_ref() {
-                "base" => self.seconds(value, &key_path, true).map(|d| slot.map(|b| b.base = d)),
-                "max" => self.seconds(value, &key_path, true).map(|d| slot.map(|b| b.max = d)),
+                "base" => self
+                    .seconds(value, &key_path, true)
+                    .map(|d| slot.map(|b| b.base = d)),
+                "max" => self
+                    .seconds(value, &key_path, true)
+                    .map(|d| slot.map(|b| b.max = d)),
                 "factor" => self
                     .number(value, &key_path, 1.0, false)
                     .map(|f| slot.map(|b| b.factor = f)),

@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn default_schedule_is_the_originals() {
-        assert_eq!(secs(Backoff::new(&BackoffConfig::default()), 6), [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]);
+        assert_eq!(
+            secs(Backoff::new(&BackoffConfig::default()), 6),
+            [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+        );
     }
 
     #[test]
@@ -111,7 +114,11 @@ mod tests {
                 c.jitter = jitter;
                 c.seed = Some(43);
             });
-            assert_ne!(a, secs(Backoff::new(&other), 5), "another seed, another schedule");
+            assert_ne!(
+                a,
+                secs(Backoff::new(&other), 5),
+                "another seed, another schedule"
+            );
         }
     }
 }

@@ -78,7 +78,10 @@ pub enum CattackleError {
         known: Vec<String>,
     },
     /// The session could not be started (spawn, connect or handshake failed). Nothing was sent.
-    #[error("cattackle '{cattackle}' could not be started: {reason}{}", context_suffix(context))]
+    #[error(
+        "cattackle '{cattackle}' could not be started: {reason}{}",
+        context_suffix(context)
+    )]
     NotSent {
         /// The cattackle.
         cattackle: String,
@@ -142,7 +145,9 @@ pub enum CattackleError {
         detail: String,
     },
     /// The serialized arguments exceed `settings.max_payload_size`. Nothing was sent.
-    #[error("payload for cattackle '{cattackle}' is {size} bytes, over its max_payload_size of {limit} bytes")]
+    #[error(
+        "payload for cattackle '{cattackle}' is {size} bytes, over its max_payload_size of {limit} bytes"
+    )]
     PayloadTooLarge {
         /// The cattackle.
         cattackle: String,
@@ -239,7 +244,9 @@ pub(crate) fn python_secs(d: Duration) -> String {
 }
 
 fn context_suffix(context: &Option<String>) -> String {
-    context.as_ref().map_or_else(String::new, |c| format!("\n{c}"))
+    context
+        .as_ref()
+        .map_or_else(String::new, |c| format!("\n{c}"))
 }
 
 fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<String>) -> String {
@@ -248,7 +255,9 @@ fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<St
         Phase::Connect => format!(
             "cattackle '{cattackle}' did not start within {secs}s (spawn or connect, and the MCP handshake; see `connect_timeout`)"
         ),
-        Phase::Call => format!("cattackle '{cattackle}' did not answer `tools/call` within {secs}s"),
+        Phase::Call => {
+            format!("cattackle '{cattackle}' did not answer `tools/call` within {secs}s")
+        }
     };
     what + &context_suffix(context)
 }

@@ -61,7 +61,12 @@ impl McpClientManager {
 
     /// The process id behind the cattackle's current session, if it has one.
     pub async fn session_pid(&self, name: &str) -> Option<u32> {
-        let slot = self.slots.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned()?;
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()?;
         let session = slot.lock().await;
         session.as_ref().and_then(|s| s.pid())
     }
@@ -103,7 +108,8 @@ impl McpClientManager {
         let mut reached = false;
         let mut attempt = 1;
         loop {
-            let params = CallToolRequestParams::new(command.to_owned()).with_arguments(arguments.clone());
+            let params =
+                CallToolRequestParams::new(command.to_owned()).with_arguments(arguments.clone());
             let error = match self.attempt(config, params).await {
                 Ok(response) => return Ok(response),
                 Err(e) if !e.is_retryable() => return Err(e),
@@ -235,7 +241,11 @@ impl McpClientManager {
     }
 
     /// Spawns or connects, then does the MCP handshake, all within `connect_timeout`.
-    async fn open(&self, config: &CattackleConfig, fingerprint: u64) -> Result<Session, CattackleError> {
+    async fn open(
+        &self,
+        config: &CattackleConfig,
+        fingerprint: u64,
+    ) -> Result<Session, CattackleError> {
         let name = config.name.as_str();
         let deadline = Instant::now() + config.mcp.connect_timeout;
         let timed_out = |context| CattackleError::TimedOut {
@@ -244,17 +254,18 @@ impl McpClientManager {
             after: config.mcp.connect_timeout,
             context,
         };
-        let Connection { io, resource } = match timeout_at(deadline, self.connector.connect(config)).await {
-            Err(_) => return Err(timed_out(None)),
-            Ok(Err(e)) => {
-                return Err(CattackleError::NotSent {
-                    cattackle: name.to_owned(),
-                    reason: e.to_string(),
-                    context: None,
-                });
-            }
-            Ok(Ok(connection)) => connection,
-        };
+        let Connection { io, resource } =
+            match timeout_at(deadline, self.connector.connect(config)).await {
+                Err(_) => return Err(timed_out(None)),
+                Ok(Err(e)) => {
+                    return Err(CattackleError::NotSent {
+                        cattackle: name.to_owned(),
+                        reason: e.to_string(),
+                        context: None,
+                    });
+                }
+                Ok(Ok(connection)) => connection,
+            };
         let handshake = match io {
             TransportIo::Bytes { read, write } => client_info().serve((read, write)),
         };
@@ -292,13 +303,18 @@ impl McpClientManager {
     }
 
     fn close_in_background(&self, session: Arc<Session>, grace: Duration) {
-        self.closing.spawn(async move { session.shutdown(grace).await });
+        self.closing
+            .spawn(async move { session.shutdown(grace).await });
     }
 
     /// Closes the cattackle's session, if any, and waits for it to end (bounded by its
     /// `shutdown_grace`). Unknown names are a no-op.
     pub async fn close_session(&self, name: &str, grace: Duration) {
-        let slot = self.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
         let Some(slot) = slot else { return };
         let session = slot.lock().await.take();
         if let Some(session) = session {

@@ -54,7 +54,10 @@ impl Payload {
         mut self,
         params: impl IntoIterator<Item = S>,
     ) -> Self {
-        let params = params.into_iter().map(|p| Value::String(p.into())).collect();
+        let params = params
+            .into_iter()
+            .map(|p| Value::String(p.into()))
+            .collect();
         self.fields
             .insert("accumulated_params".to_owned(), Value::Array(params));
         self
@@ -135,6 +138,9 @@ mod tests {
     #[test]
     fn non_object_payload_is_rejected() {
         let err = Payload::from_value(json!([1])).unwrap_err();
-        assert_eq!(err.to_string(), "a payload must be a JSON object, found an array");
+        assert_eq!(
+            err.to_string(),
+            "a payload must be a JSON object, found an array"
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! so tests and the harness plug in in-memory or mocked transports without touching it.
 
 mod connector;
+mod memory;
 mod stderr_tail;
 mod stdio;
 
@@ -13,4 +14,5 @@ pub use connector::{
     BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
     TransportIo,
 };
+pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;

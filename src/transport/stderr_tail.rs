@@ -56,7 +56,9 @@ impl StderrTail {
             return None;
         }
         let (a, b) = tail.as_slices();
-        let text = String::from_utf8_lossy(&[a, b].concat()).trim_end().to_owned();
+        let text = String::from_utf8_lossy(&[a, b].concat())
+            .trim_end()
+            .to_owned();
         Some(text)
     }
 }

@@ -28,14 +28,20 @@ impl StdioConnector {
     }
 
     /// Spawns the child and starts draining its stderr.
-    pub async fn spawn(&self, name: &str, config: &StdioTransport) -> Result<Connection, ConnectError> {
+    pub async fn spawn(
+        &self,
+        name: &str,
+        config: &StdioTransport,
+    ) -> Result<Connection, ConnectError> {
         let mut child = match self.command(&config.command, config).spawn() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_bare(&config.command) => self
                 .program_dirs
                 .iter()
                 .map(|dir| dir.join(&config.command))
                 .find(|path| path.is_file())
-                .map_or(Err(e), |path| self.command(path.as_os_str(), config).spawn()),
+                .map_or(Err(e), |path| {
+                    self.command(path.as_os_str(), config).spawn()
+                }),
             other => other,
         }
         .map_err(|source| ConnectError::Spawn {
@@ -113,7 +119,12 @@ impl SessionResource for ChildProcess {
     fn failure_context(&self, settle: Duration) -> BoxFuture<'_, Option<String>> {
         Box::pin(async move {
             let tail = self.stderr.settled(settle).await;
-            tail.map(|t| format!("stderr of the cattackle (last {} KiB at most):\n{t}", super::stderr_tail::TAIL_BYTES / 1024))
+            tail.map(|t| {
+                format!(
+                    "stderr of the cattackle (last {} KiB at most):\n{t}",
+                    super::stderr_tail::TAIL_BYTES / 1024
+                )
+            })
         })
     }
 
@@ -141,7 +152,11 @@ impl SessionResource for ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         // Not shut down (the manager was dropped, or a start timed out): kill the whole group now.
-        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let child = self
+            .child
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(mut child) = child {
             self.kill_group();
             let _ = child.start_kill();

@@ -31,7 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     match args.transport {
         Transport::Stdio => {
-            let service = EchoCattackle::new().serve(rmcp::transport::stdio_pipes()).await?;
+            let service = EchoCattackle::new()
+                .serve(rmcp::transport::stdio_pipes())
+                .await?;
             service.waiting().await?;
         }
     }

@@ -64,7 +64,9 @@ pub fn joke_text(text: &str, accumulated: &[String]) -> Result<String, String> {
         .filter(|s| !s.is_empty())
         .or_else(|| Some(text.trim()).filter(|s| !s.is_empty()))
         .ok_or_else(|| JOKE_USAGE.to_owned())?;
-    let pick = topic.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let pick = topic
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
     Ok(JOKES[pick % JOKES.len()].replace("{}", topic))
 }
 
@@ -121,8 +123,9 @@ impl EchoCattackle {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for EchoCattackle {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("echo-cattackle", env!("CARGO_PKG_VERSION")))
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+            Implementation::new("echo-cattackle", env!("CARGO_PKG_VERSION")),
+        )
     }
 }
 
@@ -143,8 +146,14 @@ mod tests {
 
     #[test]
     fn ping_says_what_it_received() {
-        assert_eq!(ping_text("", &v(&["a", "b"])), "pong (received 2 accumulated params)");
-        assert_eq!(ping_text("hi", &[]), "pong (received immediate param: 'hi')");
+        assert_eq!(
+            ping_text("", &v(&["a", "b"])),
+            "pong (received 2 accumulated params)"
+        );
+        assert_eq!(
+            ping_text("hi", &[]),
+            "pong (received immediate param: 'hi')"
+        );
         assert_eq!(ping_text("", &[]), "pong");
     }
 

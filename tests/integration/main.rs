@@ -1,0 +1,10 @@
+//! Integration tests, one binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod config;
+mod manager_retry;
+mod manager_sessions;
+mod response;
+mod stdio;

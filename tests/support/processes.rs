@@ -1,0 +1,47 @@
+//! Real processes: the echo cattackle binary, and whether a pid still runs.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// Builds `echo-cattackle` (once per test binary) and returns its path.
+pub fn echo_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        escargot::CargoBuild::new()
+            .package("echo-cattackle")
+            .bin("echo-cattackle")
+            .current_release()
+            .current_target()
+            .run()
+            .expect("cannot build echo-cattackle")
+            .path()
+            .to_owned()
+    })
+    .clone()
+}
+
+/// Whether `pid` is a running (not zombie) process.
+pub fn is_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Waits (real time, bounded) until `pid` is gone.
+pub async fn gone_within(pid: u32, limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if !is_running(pid) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    !is_running(pid)
+}
