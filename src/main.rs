@@ -1,4 +1,9 @@
 //! `cattackle`: call, list and (later) test and check cattackles.
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program prints"
+)]
 
 mod cli;
 

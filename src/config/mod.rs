@@ -12,7 +12,7 @@ mod secret;
 mod suggest;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{ConfigError, Loaded, load_path, load_str, scan_dir};
+pub use load::{ConfigError, FILE_NAME, Loaded, load_path, load_str, scan_dir};
 pub use model::{
     BackoffConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig, Settings,
     StdioTransport, TransportConfig, TransportKind,

@@ -88,19 +88,21 @@ impl McpClientManager {
             });
         }
         let arguments = payload.arguments();
-        let size = serde_json::to_vec(&arguments).map_or(0, |v| v.len() as u64);
-        if let Some(limit) = config.settings.max_payload_size.filter(|l| size > *l) {
-            return Err(CattackleError::PayloadTooLarge {
-                cattackle: name.to_owned(),
-                size,
-                limit,
-            });
+        if let Some(limit) = config.settings.max_payload_size {
+            let size = serde_json::to_vec(&arguments).map_or(u64::MAX, |v| v.len() as u64);
+            if size > limit {
+                return Err(CattackleError::PayloadTooLarge {
+                    cattackle: name.to_owned(),
+                    size,
+                    limit,
+                });
+            }
         }
         if config.settings.enable_logging {
             let shown = serde_json::Value::Object(arguments.clone());
             tracing::debug!(cattackle = name, command, payload = %shown, "calling");
         } else {
-            tracing::debug!(cattackle = name, command, bytes = size, "calling");
+            tracing::debug!(cattackle = name, command, "calling");
         }
         let mcp = &config.mcp;
         let attempts = mcp.max_retries + 1;

@@ -12,4 +12,4 @@ pub use backoff::Backoff;
 pub use error::{CattackleError, ErrorKind, Phase};
 pub use imp::McpClientManager;
 pub use payload::{DEFAULT_USERNAME, Payload, PayloadError};
-pub use response::{CattackleResponse, parse_call_result};
+pub use response::{CattackleResponse, EMPTY_RESPONSE, parse_call_result};
