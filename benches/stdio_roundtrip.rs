@@ -23,7 +23,6 @@ fn echo_binary() -> PathBuf {
         .package("echo-cattackle")
         .bin("echo-cattackle")
         .release()
-        .current_target()
         .run()
         .expect("cannot build echo-cattackle")
         .path()

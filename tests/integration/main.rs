@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cli;
 mod config;
 mod manager_retry;
 mod manager_sessions;

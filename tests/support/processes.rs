@@ -11,7 +11,6 @@ pub fn echo_binary() -> PathBuf {
             .package("echo-cattackle")
             .bin("echo-cattackle")
             .current_release()
-            .current_target()
             .run()
             .expect("cannot build echo-cattackle")
             .path()
