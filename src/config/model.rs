@@ -50,6 +50,10 @@ pub struct McpConfig {
     pub health_check: HealthCheck,
     /// How long a closing session may take before its process group is killed. Default 2 s.
     pub shutdown_grace: Duration,
+    /// Largest incoming WebSocket message or HTTP body, in bytes. Default 16 MiB.
+    pub max_message_size: usize,
+    /// Which MCP spec era to speak. Default [`Protocol::V2025_11_25`].
+    pub protocol: Protocol,
 }
 
 impl McpConfig {
@@ -61,6 +65,8 @@ impl McpConfig {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default shutdown grace period.
     pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+    /// Default message size limit (16 MiB).
+    pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
     /// The defaults of every optional key, around a transport.
     pub fn new(transport: TransportConfig) -> Self {
@@ -72,6 +78,8 @@ impl McpConfig {
             backoff: BackoffConfig::default(),
             health_check: HealthCheck::default(),
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
+            max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
+            protocol: Protocol::default(),
         }
     }
 }
@@ -189,6 +197,36 @@ pub enum Jitter {
     Full,
     /// `delay / 2` plus uniform in `[0, delay / 2]`.
     Equal,
+}
+
+/// The MCP spec era a session speaks (`[cattackle.mcp] protocol`).
+///
+/// The default is `2025-11-25` through `initialize`: every peer, old or new, answers it (older
+/// servers negotiate down to their version), and it costs one round trip with no probing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// Probe with `server/discover` (2026-07-28); fall back to `initialize` when the server is
+    /// legacy or does not answer the probe (bounded by `connect_timeout`).
+    Auto,
+    /// `initialize`, offering 2025-11-25.
+    #[default]
+    V2025_11_25,
+    /// `initialize`, offering 2025-06-18.
+    V2025_06_18,
+    /// `server/discover` only (stateless, no `initialize`, no `ping`).
+    V2026_07_28,
+}
+
+impl Protocol {
+    /// The spelling used in `cattackle.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::V2025_11_25 => "2025-11-25",
+            Self::V2025_06_18 => "2025-06-18",
+            Self::V2026_07_28 => "2026-07-28",
+        }
+    }
 }
 
 /// How a cached session is checked before it is reused.

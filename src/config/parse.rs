@@ -9,8 +9,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::model::{
-    BackoffConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig, Settings,
-    StdioTransport, TransportConfig,
+    BackoffConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig, Protocol,
+    Settings, StdioTransport, TransportConfig,
 };
 use super::{Diagnostic, SecretMap, Severity, did_you_mean};
 
@@ -35,6 +35,8 @@ const MCP_KEYS: &[&str] = &[
     "backoff",
     "health_check",
     "shutdown_grace",
+    "max_message_size",
+    "protocol",
 ];
 const STDIO_KEYS: &[&str] = &["type", "command", "args", "env", "cwd"];
 const URL_KEYS: &[&str] = &["type", "url", "headers"];
@@ -45,6 +47,7 @@ const COMMAND_KEYS: &[&str] = &["description"];
 const TRANSPORT_TYPES: &[&str] = &["stdio", "websocket", "http"];
 const JITTERS: &[&str] = &["none", "full", "equal"];
 const HEALTH_CHECKS: &[&str] = &["liveness", "ping", "tools/list"];
+const PROTOCOLS: &[&str] = &["auto", "2025-11-25", "2025-06-18", "2026-07-28"];
 
 /// Parses `source` (read from `file`). Returns the configuration when there is no error, and
 /// every diagnostic (errors and warnings) in file order.
@@ -386,6 +389,12 @@ impl Walker<'_> {
                 "backoff" => self
                     .backoff(value, &key_path)
                     .map(|b| slot.map(|m| m.backoff = b)),
+                "max_message_size" => self
+                    .integer(value, &key_path, 1024, i128::from(u32::MAX))
+                    .map(|n| slot.map(|m| m.max_message_size = n as usize)),
+                "protocol" => self
+                    .choice(value, &key_path, "protocol", PROTOCOLS)
+                    .map(|p| slot.map(|m| m.protocol = protocol(p))),
                 _ => Some(None),
             };
             if ok.is_none() {
@@ -532,6 +541,15 @@ fn health_check(name: &str) -> HealthCheck {
         "ping" => HealthCheck::Ping,
         "tools/list" => HealthCheck::ToolsList,
         _ => HealthCheck::Liveness,
+    }
+}
+
+fn protocol(name: &str) -> Protocol {
+    match name {
+        "auto" => Protocol::Auto,
+        "2025-06-18" => Protocol::V2025_06_18,
+        "2026-07-28" => Protocol::V2026_07_28,
+        _ => Protocol::V2025_11_25,
     }
 }
 

@@ -5,16 +5,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::ServiceError;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::task::TaskTracker;
 
-use super::session::{Session, client_info};
+use super::session::{Client, Session, handshake};
 use super::{Backoff, CattackleError, CattackleResponse, Payload, Phase, parse_call_result};
-use crate::config::CattackleConfig;
-use crate::transport::{Connection, Connector, DefaultConnector, TransportIo};
+use crate::config::{CattackleConfig, Protocol};
+use crate::transport::{
+    Connection, Connector, DefaultConnector, SessionResource, is_session_expired,
+};
 
 /// The slot of one cattackle: its current session, behind an async lock held while a session is
 /// being opened, so that concurrent first calls open exactly one.
@@ -30,6 +31,7 @@ pub struct McpClientManager {
     slots: Mutex<HashMap<String, Slot>>,
     closing: TaskTracker,
     next_session: AtomicU64,
+    sessions_expired: AtomicU64,
 }
 
 impl Default for McpClientManager {
@@ -51,12 +53,31 @@ impl McpClientManager {
             slots: Mutex::new(HashMap::new()),
             closing: TaskTracker::new(),
             next_session: AtomicU64::new(0),
+            sessions_expired: AtomicU64::new(0),
         }
     }
 
     /// How many sessions this manager has opened so far.
     pub fn sessions_opened(&self) -> u64 {
         self.next_session.load(Ordering::Relaxed)
+    }
+
+    /// How many times a server reported that it no longer knew a session (an HTTP server
+    /// restart): each is logged, reopened, and costs the call that saw it one attempt.
+    pub fn sessions_expired(&self) -> u64 {
+        self.sessions_expired.load(Ordering::Relaxed)
+    }
+
+    /// The protocol version negotiated by the cattackle's current session.
+    pub async fn session_protocol(&self, name: &str) -> Option<String> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()?;
+        let session = slot.lock().await;
+        session.as_ref().and_then(|s| s.protocol_version())
     }
 
     /// The process id behind the cattackle's current session, if it has one.
@@ -182,10 +203,29 @@ impl McpClientManager {
                 after: timeout,
                 context: None,
             },
-            other => CattackleError::TransportClosed {
-                cattackle: name.to_owned(),
-                detail: other.to_string(),
-            },
+            ServiceError::TransportSend(e) if is_session_expired(&*e.error) => {
+                self.sessions_expired.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    cattackle = name,
+                    session = session.id,
+                    "the server no longer knows the session (HTTP 404): it restarted or expired it; reopening"
+                );
+                CattackleError::TransportClosed {
+                    cattackle: name.to_owned(),
+                    detail: "session expired (HTTP 404): the server restarted or dropped it"
+                        .to_owned(),
+                }
+            }
+            other => {
+                let mut detail = other.to_string();
+                if let Some(reason) = session.close_reason().await {
+                    detail = format!("{detail} ({reason})");
+                }
+                CattackleError::TransportClosed {
+                    cattackle: name.to_owned(),
+                    detail,
+                }
+            }
         };
         if matches!(
             error,
@@ -242,14 +282,50 @@ impl McpClientManager {
         }
     }
 
-    /// Spawns or connects, then does the MCP handshake, all within `connect_timeout`.
+    /// Spawns or connects, then does the MCP handshake, all within `connect_timeout`. With
+    /// `protocol = "auto"`, a server that never answers `server/discover` gets half of that time,
+    /// then a fresh connection and `initialize`.
     async fn open(
         &self,
         config: &CattackleConfig,
         fingerprint: u64,
     ) -> Result<Session, CattackleError> {
+        let start = Instant::now();
+        let deadline = start + config.mcp.connect_timeout;
+        let started = match config.mcp.protocol {
+            Protocol::Auto => {
+                let probe_deadline = start + config.mcp.connect_timeout / 2;
+                match self.start(config, Protocol::Auto, probe_deadline).await {
+                    Err(CattackleError::TimedOut { .. }) => {
+                        tracing::info!(cattackle = %config.name, "no answer to server/discover: falling back to initialize");
+                        self.start(config, Protocol::V2025_11_25, deadline).await
+                    }
+                    other => other,
+                }
+            }
+            protocol => self.start(config, protocol, deadline).await,
+        };
+        let (client, resource) = started?;
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+        let session = Session::new(id, fingerprint, client, resource).await;
+        tracing::debug!(
+            cattackle = %config.name,
+            session = id,
+            pid = ?session.pid(),
+            protocol = ?session.protocol_version(),
+            "session opened"
+        );
+        Ok(session)
+    }
+
+    /// One connection and handshake, bounded by `deadline`.
+    async fn start(
+        &self,
+        config: &CattackleConfig,
+        protocol: Protocol,
+        deadline: Instant,
+    ) -> Result<(Client, Box<dyn SessionResource>), CattackleError> {
         let name = config.name.as_str();
-        let deadline = Instant::now() + config.mcp.connect_timeout;
         let timed_out = |context| CattackleError::TimedOut {
             cattackle: name.to_owned(),
             phase: Phase::Connect,
@@ -268,15 +344,8 @@ impl McpClientManager {
                 }
                 Ok(Ok(connection)) => connection,
             };
-        let handshake = match io {
-            TransportIo::Bytes { read, write } => client_info().serve((read, write)),
-        };
-        let error = match timeout_at(deadline, handshake).await {
-            Ok(Ok(client)) => {
-                let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::debug!(cattackle = name, session = id, pid = ?resource.pid(), "session opened");
-                return Ok(Session::new(id, fingerprint, client, resource).await);
-            }
+        let error = match timeout_at(deadline, handshake(io, protocol)).await {
+            Ok(Ok(client)) => return Ok((client, resource)),
             Ok(Err(e)) => {
                 let context = resource.failure_context(Duration::from_millis(300)).await;
                 CattackleError::NotSent {
@@ -287,8 +356,8 @@ impl McpClientManager {
             }
             Err(_) => timed_out(resource.failure_context(Duration::ZERO).await),
         };
-        let grace = config.mcp.shutdown_grace;
-        self.closing.spawn(resource.shutdown(grace));
+        self.closing
+            .spawn(resource.shutdown(config.mcp.shutdown_grace));
         Err(error)
     }
 

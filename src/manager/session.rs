@@ -3,18 +3,66 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rmcp::model::{ClientCapabilities, ClientConfig, ClientRequest, Implementation};
-use rmcp::service::{ClientCacheConfig, RoleClient, RunningService};
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, ClientRequest, Implementation, ProtocolVersion,
+};
+use rmcp::service::{
+    ClientCacheConfig, ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RoleClient,
+    RunningService,
+};
+use rmcp::transport::IntoTransport;
 
-use crate::config::HealthCheck;
-use crate::transport::SessionResource;
+use crate::config::{HealthCheck, Protocol};
+use crate::transport::{SessionResource, TransportIo};
 
-/// The identity this manager gives in the handshake.
-pub(crate) fn client_info() -> ClientConfig {
-    ClientConfig::new(
+/// The identity this manager gives in the handshake, and how the handshake goes for `protocol`.
+fn lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
+    let mut info = ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("cattackle-harness", env!("CARGO_PKG_VERSION")),
-    )
+    );
+    let modern = || vec![ProtocolVersion::V_2026_07_28];
+    let mode = match protocol {
+        Protocol::V2025_11_25 => {
+            info.protocol_version = ProtocolVersion::V_2025_11_25;
+            ClientLifecycleMode::Initialize
+        }
+        Protocol::V2025_06_18 => {
+            info.protocol_version = ProtocolVersion::V_2025_06_18;
+            ClientLifecycleMode::Initialize
+        }
+        Protocol::V2026_07_28 => ClientLifecycleMode::Discover {
+            preferred_versions: modern(),
+        },
+        Protocol::Auto => ClientLifecycleMode::Auto {
+            preferred_versions: modern(),
+            legacy_version: Some(ProtocolVersion::V_2025_11_25),
+        },
+    };
+    (info, mode)
+}
+
+pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
+
+/// The MCP handshake of `protocol` over any of the wire kinds.
+pub(crate) async fn handshake(
+    io: TransportIo,
+    protocol: Protocol,
+) -> Result<Client, ClientInitializeError> {
+    match io {
+        TransportIo::Bytes { read, write } => serve((read, write), protocol).await,
+        TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
+        TransportIo::Http(transport) => serve(transport, protocol).await,
+    }
+}
+
+async fn serve<T, E, A>(transport: T, protocol: Protocol) -> Result<Client, ClientInitializeError>
+where
+    T: IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let (info, mode) = lifecycle(protocol);
+    info.serve_with_lifecycle(transport, mode).await
 }
 
 pub(crate) struct Session {
@@ -22,7 +70,7 @@ pub(crate) struct Session {
     pub(crate) id: u64,
     /// [`crate::config::TransportConfig::fingerprint`] of the configuration it was opened for.
     pub(crate) fingerprint: u64,
-    client: RunningService<RoleClient, ClientConfig>,
+    client: Client,
     resource: Mutex<Option<Box<dyn SessionResource>>>,
     pid: Option<u32>,
 }
@@ -31,7 +79,7 @@ impl Session {
     pub(crate) async fn new(
         id: u64,
         fingerprint: u64,
-        client: RunningService<RoleClient, ClientConfig>,
+        client: Client,
         resource: Box<dyn SessionResource>,
     ) -> Self {
         // Health probes must see the server, never a cached answer.
@@ -56,6 +104,34 @@ impl Session {
         self.pid
     }
 
+    /// The protocol version the handshake settled on.
+    pub(crate) fn protocol_version(&self) -> Option<String> {
+        self.client
+            .peer()
+            .peer_info()
+            .map(|info| info.protocol_version.to_string())
+    }
+
+    fn is_stateless_era(&self) -> bool {
+        self.client
+            .peer()
+            .peer_info()
+            .is_some_and(|info| !info.protocol_version.has_initialize())
+    }
+
+    /// Why the connection ended, when the resource knows (a WebSocket close frame or error).
+    pub(crate) async fn close_reason(&self) -> Option<String> {
+        let resource = self
+            .resource
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let resource = resource?;
+        let reason = resource.failure_context(Duration::ZERO).await;
+        *self.resource.lock().unwrap_or_else(|e| e.into_inner()) = Some(resource);
+        reason
+    }
+
     /// Cheap liveness: the transport is open and the resource alive.
     pub(crate) fn is_alive(&self) -> bool {
         if self.client.peer().is_transport_closed() {
@@ -74,6 +150,10 @@ impl Session {
         let probe = async {
             match check {
                 HealthCheck::Liveness => true,
+                // 2026-07-28 has no `ping`: its cheapest round trip is `server/discover`.
+                HealthCheck::Ping if self.is_stateless_era() => {
+                    peer.discover(Default::default()).await.is_ok()
+                }
                 HealthCheck::Ping => peer
                     .send_request(ClientRequest::PingRequest(Default::default()))
                     .await

@@ -45,6 +45,15 @@ pub enum TransportIo {
         /// What the cattackle reads.
         write: Box<dyn AsyncWrite + Send + Unpin>,
     },
+    /// Whole JSON-RPC messages (WebSocket frames).
+    Messages {
+        /// Outgoing messages.
+        sink: super::websocket::JsonRpcSink<rmcp::RoleClient>,
+        /// Incoming messages; the end of the stream is the end of the connection.
+        stream: super::websocket::JsonRpcStream<rmcp::RoleClient>,
+    },
+    /// MCP Streamable HTTP.
+    Http(rmcp::transport::StreamableHttpClientTransport<reqwest::Client>),
 }
 
 /// A live connection, before the handshake.
@@ -148,11 +157,19 @@ impl Connector for DefaultConnector {
         &'a self,
         config: &'a CattackleConfig,
     ) -> BoxFuture<'a, Result<Connection, ConnectError>> {
+        let max_message_size = config.mcp.max_message_size;
         match &config.mcp.transport {
             TransportConfig::Stdio(stdio) => Box::pin(self.stdio.spawn(&config.name, stdio)),
-            other => {
-                let kind = other.kind().as_str();
-                Box::pin(async move { Err(ConnectError::Unsupported(kind)) })
+            TransportConfig::WebSocket { url, headers } => {
+                Box::pin(super::websocket::connect(url, headers, max_message_size))
+            }
+            TransportConfig::Http { url, headers } => {
+                let limits = super::http::HttpLimits {
+                    connect_timeout: config.mcp.connect_timeout,
+                    max_message_size,
+                };
+                let connection = super::http::connect(url, headers, limits);
+                Box::pin(async move { connection })
             }
         }
     }

@@ -6,9 +6,11 @@
 //! so tests and the harness plug in in-memory or mocked transports without touching it.
 
 mod connector;
+mod http;
 mod memory;
 mod stderr_tail;
 mod stdio;
+pub mod websocket;
 
 pub use connector::{
     BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
@@ -16,3 +18,5 @@ pub use connector::{
 };
 pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;
+
+pub(crate) use http::is_session_expired;

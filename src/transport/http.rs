@@ -1,0 +1,102 @@
+//! Streamable HTTP through rmcp's reqwest client, with our own reqwest client: connect timeout,
+//! same-origin redirects only (custom headers such as API keys never go to another host), bounded
+//! bodies, a capped SSE resume policy, and no silent re-initialization on an expired session.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::common::client_side_sse::ExponentialBackoff;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransportConfig, StreamableHttpError,
+};
+
+use super::websocket::public_url;
+use super::{ConnectError, Connection, NoResource, TransportIo};
+use crate::config::SecretMap;
+
+/// How many times a broken SSE response stream is resumed before the call fails.
+const SSE_RESUMES: usize = 2;
+
+/// The limits of one HTTP session.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HttpLimits {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_message_size: usize,
+}
+
+pub(crate) fn connect(
+    url: &str,
+    headers: &SecretMap,
+    limits: HttpLimits,
+) -> Result<Connection, ConnectError> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(limits.connect_timeout)
+        .redirect(same_origin_redirects())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| ConnectError::Other(format!("cannot build the HTTP client: {e}")))?;
+    let mut custom = HashMap::new();
+    for (name, value) in headers.iter() {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConnectError::Other(format!("invalid HTTP header name `{name}`")))?;
+        // The value is a secret: say which header, never what it holds.
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| ConnectError::Other(format!("invalid value for HTTP header `{name}`")))?;
+        custom.insert(header, value);
+    }
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url)
+        .custom_headers(custom)
+        .reinit_on_expired_session(false)
+        .max_json_response_size(limits.max_message_size)
+        .max_sse_event_size(limits.max_message_size);
+    let mut resume = ExponentialBackoff::default();
+    resume.max_times = Some(SSE_RESUMES);
+    resume.base_duration = Duration::from_millis(100);
+    resume.max_delay = Some(Duration::from_secs(1));
+    config.retry_config = Arc::new(resume);
+    tracing::debug!(url = %public_url(url), "opening HTTP session");
+    let transport = StreamableHttpClientTransport::with_client(client, config);
+    Ok(Connection {
+        io: TransportIo::Http(transport),
+        resource: Box::new(NoResource),
+    })
+}
+
+/// Follows at most 5 redirects, and only within the origin (scheme, host, port) of the request.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first();
+        let same = first.is_some_and(|first| {
+            let next = attempt.url();
+            first.scheme() == next.scheme()
+                && first.host_str() == next.host_str()
+                && first.port_or_known_default() == next.port_or_known_default()
+        });
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// Whether an rmcp transport error says the server no longer knows the session (HTTP 404): the
+/// server restarted, or expired it.
+pub(crate) fn is_session_expired(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if matches!(
+            e.downcast_ref::<StreamableHttpError<reqwest::Error>>(),
+            Some(StreamableHttpError::SessionExpired)
+        ) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
