@@ -290,3 +290,40 @@ mod tests {
         assert_eq!(python_secs(Duration::from_millis(1250)), "1.25");
     }
 }
+
+/// An error and its sources in one line, each source added only when it says something new:
+/// reqwest hides "connection refused" two levels down.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error
+        .source()
+        .or_else(|| crate::transport::unlinked_source(error));
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source().or_else(|| crate::transport::unlinked_source(e));
+    }
+    text
+}
+
+/// A handshake error in one line, with the transport's own cause (rmcp does not link it as a
+/// source) and without rmcp's transport type name.
+pub(crate) fn describe_init(error: &rmcp::service::ClientInitializeError) -> String {
+    match error {
+        rmcp::service::ClientInitializeError::TransportError { error, context } => {
+            format!("{context}: {}", chain(&*error.error))
+        }
+        other => chain(other),
+    }
+}
+
+/// A request error in one line, with the transport's own cause.
+pub(crate) fn describe_service(error: &rmcp::service::ServiceError) -> String {
+    match error {
+        rmcp::service::ServiceError::TransportSend(error) => chain(&*error.error),
+        other => chain(other),
+    }
+}

@@ -10,6 +10,7 @@ use rmcp::service::ServiceError;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::task::TaskTracker;
 
+use super::error::{describe_init, describe_service};
 use super::session::{Client, Session, handshake};
 use super::{Backoff, CattackleError, CattackleResponse, Payload, Phase, parse_call_result};
 use crate::config::{CattackleConfig, Protocol};
@@ -217,7 +218,7 @@ impl McpClientManager {
                 }
             }
             other => {
-                let mut detail = other.to_string();
+                let mut detail = describe_service(&other);
                 if let Some(reason) = session.close_reason().await {
                     detail = format!("{detail} ({reason})");
                 }
@@ -350,7 +351,7 @@ impl McpClientManager {
                 let context = resource.failure_context(Duration::from_millis(300)).await;
                 CattackleError::NotSent {
                     cattackle: name.to_owned(),
-                    reason: format!("MCP handshake failed: {e}"),
+                    reason: format!("MCP handshake failed: {}", describe_init(&e)),
                     context,
                 }
             }

@@ -100,3 +100,14 @@ pub(crate) fn is_session_expired(error: &(dyn std::error::Error + 'static)) -> b
     }
     false
 }
+
+/// The cause inside rmcp's `StreamableHttpError::Client`, which rmcp does not link as a source
+/// (that is where "connection refused" hides).
+pub(crate) fn unlinked_source<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    match error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(StreamableHttpError::Client(inner)) => Some(inner),
+        _ => None,
+    }
+}

@@ -19,4 +19,4 @@ pub use connector::{
 pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;
 
-pub(crate) use http::is_session_expired;
+pub(crate) use http::{is_session_expired, unlinked_source};

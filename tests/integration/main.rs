@@ -7,5 +7,6 @@ mod cli;
 mod config;
 mod manager_retry;
 mod manager_sessions;
+mod network;
 mod response;
 mod stdio;

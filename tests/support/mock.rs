@@ -61,6 +61,7 @@ struct Inner {
     fallback: Step,
     calls: Mutex<Vec<Seen>>,
     tools_lists: Mutex<usize>,
+    initializes: Mutex<usize>,
     start: Instant,
 }
 
@@ -73,6 +74,7 @@ impl Mock {
                 fallback,
                 calls: Mutex::new(Vec::new()),
                 tools_lists: Mutex::new(0),
+                initializes: Mutex::new(0),
                 start: Instant::now(),
             }),
         }
@@ -93,6 +95,11 @@ impl Mock {
         self.calls().iter().map(|c| c.at).collect()
     }
 
+    /// How many `initialize` handshakes the server answered.
+    pub fn initializes(&self) -> usize {
+        *self.inner.initializes.lock().unwrap()
+    }
+
     pub fn tools_lists(&self) -> usize {
         *self.inner.tools_lists.lock().unwrap()
     }
@@ -101,6 +108,15 @@ impl Mock {
     pub fn manager(&self) -> McpClientManager {
         let mock = self.clone();
         McpClientManager::with_connector(MemoryConnector::new(move |_| Ok(mock.connect())))
+    }
+
+    /// A handler for serving this mock over a real transport (WebSocket, HTTP); `Drop` steps do
+    /// nothing there (cut the connection with a proxy instead).
+    pub fn handler(&self) -> Handler {
+        Handler {
+            mock: self.clone(),
+            cut: None,
+        }
     }
 
     /// Client ⇄ relay ⇄ server: aborting the relay cuts the connection at once, as a crash does
@@ -113,7 +129,7 @@ impl Mock {
         });
         let handler = Handler {
             mock: self.clone(),
-            cut: relay.abort_handle(),
+            cut: Some(relay.abort_handle()),
         };
         tokio::spawn(async move {
             if let Ok(running) = handler.serve(server).await {
@@ -124,9 +140,9 @@ impl Mock {
     }
 }
 
-struct Handler {
+pub struct Handler {
     mock: Mock,
-    cut: tokio::task::AbortHandle,
+    cut: Option<tokio::task::AbortHandle>,
 }
 
 impl Handler {
@@ -144,15 +160,18 @@ impl Handler {
                     return Err(ErrorData::new(ErrorCode(code), message, None));
                 }
                 Step::Drop => {
-                    self.cut.abort();
+                    if let Some(cut) = &self.cut {
+                        cut.abort();
+                    }
                     std::future::pending::<()>().await;
                 }
                 Step::ThenCut(inner) => {
-                    let cut = self.cut.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                        cut.abort();
-                    });
+                    if let Some(cut) = self.cut.clone() {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            cut.abort();
+                        });
+                    }
                     step = *inner;
                 }
             }
@@ -179,6 +198,18 @@ impl ServerHandler for Handler {
         let step = inner.script.lock().unwrap().pop_front();
         let step = step.unwrap_or_else(|| inner.fallback.clone());
         self.run(step).await.map(CallToolResponse::Complete)
+    }
+
+    async fn initialize(
+        &self,
+        request: rmcp::model::InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::InitializeResult, ErrorData> {
+        *self.mock.inner.initializes.lock().unwrap() += 1;
+        if context.peer.peer_info().is_none() {
+            context.peer.set_peer_info(request);
+        }
+        Ok(self.get_info())
     }
 
     async fn list_tools(

@@ -3,6 +3,7 @@
 
 pub mod mock;
 pub mod processes;
+pub mod proxy;
 
 use cattackle_harness::config::{CattackleConfig, load_str};
 

@@ -6,5 +6,5 @@
 mod serve;
 mod tools;
 
-pub use serve::{MCP_PATH, serve_http, serve_websocket};
+pub use serve::{MCP_PATH, serve_http, serve_http_with, serve_websocket, serve_websocket_with};
 pub use tools::{EchoCattackle, echo_text, joke_text, ping_text};

@@ -7,7 +7,7 @@ use cattackle_harness::transport::websocket::{
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use rmcp::{RoleServer, ServiceExt};
+use rmcp::{RoleServer, ServerHandler, ServiceExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -19,12 +19,25 @@ pub const MCP_PATH: &str = "/mcp";
 
 const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
-/// Serves MCP over WebSocket on `listener` until the process ends: one session per connection,
-/// subprotocol `mcp` echoed when asked for, anything but `/mcp` answered 404.
+/// Serves the echo cattackle over WebSocket on `listener`; see [`serve_websocket_with`].
 pub async fn serve_websocket(listener: TcpListener) -> std::io::Result<()> {
+    serve_websocket_with(listener, EchoCattackle::new).await
+}
+
+/// Serves MCP over WebSocket on `listener` until the process ends: one session per connection,
+/// each with a handler from `make`, subprotocol `mcp` echoed when asked for, anything but `/mcp`
+/// answered 404.
+pub async fn serve_websocket_with<S, F>(listener: TcpListener, make: F) -> std::io::Result<()>
+where
+    S: ServerHandler,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
     loop {
         let (stream, peer) = listener.accept().await?;
+        let make = make.clone();
         tokio::spawn(async move {
+            #[expect(clippy::result_large_err, reason = "tungstenite's callback signature")]
             let callback = |request: &Request, mut response: Response| {
                 if request.uri().path() != MCP_PATH {
                     let mut not_found = ErrorResponse::new(Some("not found".to_owned()));
@@ -57,7 +70,7 @@ pub async fn serve_websocket(listener: TcpListener) -> std::io::Result<()> {
                     }
                 };
             let (sink, stream) = json_rpc::<RoleServer, _>(socket, WebSocketState::default());
-            match EchoCattackle::new().serve((sink, stream)).await {
+            match make().serve((sink, stream)).await {
                 Ok(running) => {
                     let _ = running.waiting().await;
                 }
@@ -67,10 +80,20 @@ pub async fn serve_websocket(listener: TcpListener) -> std::io::Result<()> {
     }
 }
 
-/// Serves MCP Streamable HTTP on `listener` at `/mcp` until the process ends.
+/// Serves the echo cattackle over Streamable HTTP on `listener`; see [`serve_http_with`].
 pub async fn serve_http(listener: TcpListener) -> std::io::Result<()> {
+    serve_http_with(listener, EchoCattackle::new).await
+}
+
+/// Serves MCP Streamable HTTP on `listener` at `/mcp` until the process ends, one handler from
+/// `make` per MCP session.
+pub async fn serve_http_with<S, F>(listener: TcpListener, make: F) -> std::io::Result<()>
+where
+    S: ServerHandler,
+    F: Fn() -> S + Send + Sync + 'static,
+{
     let service = StreamableHttpService::new(
-        || Ok(EchoCattackle::new()),
+        move || Ok(make()),
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
