@@ -279,18 +279,6 @@ fn exhausted(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_print_like_python_floats() {
-        assert_eq!(python_secs(Duration::from_secs(30)), "30.0");
-        assert_eq!(python_secs(Duration::from_millis(500)), "0.5");
-        assert_eq!(python_secs(Duration::from_millis(1250)), "1.25");
-    }
-}
-
 /// An error and its sources in one line, each source added only when it says something new:
 /// reqwest hides "connection refused" two levels down.
 pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -325,5 +313,17 @@ pub(crate) fn describe_service(error: &rmcp::service::ServiceError) -> String {
     match error {
         rmcp::service::ServiceError::TransportSend(error) => chain(&*error.error),
         other => chain(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_print_like_python_floats() {
+        assert_eq!(python_secs(Duration::from_secs(30)), "30.0");
+        assert_eq!(python_secs(Duration::from_millis(500)), "0.5");
+        assert_eq!(python_secs(Duration::from_millis(1250)), "1.25");
     }
 }
