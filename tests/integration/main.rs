@@ -8,5 +8,6 @@ mod config;
 mod manager_retry;
 mod manager_sessions;
 mod network;
+mod protocol;
 mod response;
 mod stdio;
