@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::CallToolRequestParams;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::ServiceError;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::task::TaskTracker;
@@ -94,22 +94,35 @@ impl McpClientManager {
     }
 
     /// Calls `command` of the cattackle with `payload` (plus `extra.username`), retrying as its
-    /// configuration says.
+    /// configuration says, and parses the answer by the `{"data", "error"}` contract.
     pub async fn call(
         &self,
         config: &CattackleConfig,
         command: &str,
         payload: Payload,
     ) -> Result<CattackleResponse, CattackleError> {
-        let name = config.name.as_str();
         if !config.commands.contains_key(command) {
             return Err(CattackleError::UnknownCommand {
-                cattackle: name.to_owned(),
+                cattackle: config.name.clone(),
                 command: command.to_owned(),
                 known: config.commands.keys().cloned().collect(),
             });
         }
-        let arguments = payload.arguments();
+        let result = self.call_raw(config, command, payload.arguments()).await?;
+        parse_call_result(&config.name, &result)
+    }
+
+    /// Calls any tool with exactly `arguments` (no `extra.username`, no check against the declared
+    /// commands), with the same sessions, limits, timeouts and retries as [`Self::call`], and
+    /// returns the MCP result as it came: for servers that do not follow the cattackle contract.
+    pub async fn call_raw(
+        &self,
+        config: &CattackleConfig,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CallToolResult, CattackleError> {
+        let name = config.name.as_str();
+        let command = tool;
         if let Some(limit) = config.settings.max_payload_size {
             let size = serde_json::to_vec(&arguments).map_or(u64::MAX, |v| v.len() as u64);
             if size > limit {
@@ -171,12 +184,12 @@ impl McpClientManager {
         &self,
         config: &CattackleConfig,
         params: CallToolRequestParams,
-    ) -> Result<CattackleResponse, CattackleError> {
+    ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
         let session = self.session(config).await?;
         let outcome = timeout(config.mcp.timeout, session.peer().call_tool(params)).await;
         let service_error = match outcome {
-            Ok(Ok(result)) => return parse_call_result(name, &result),
+            Ok(Ok(result)) => return Ok(result),
             Ok(Err(e)) => e,
             Err(_) => {
                 self.discard(config, &session).await;

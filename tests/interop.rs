@@ -1,0 +1,313 @@
+//! Interop against MCP servers nobody here wrote: the official Python SDK 2.x (stdio, HTTP) and
+//! 1.x (WebSocket) running the Python reference cattackle, and the npm reference server
+//! `@modelcontextprotocol/server-everything` (stdio, HTTP); plus the `echo-cattackle` binary
+//! over its network transports. Peers live in `.peers/` (`bash scripts/install-peers.sh`); a trial
+//! whose peer is missing is reported as ignored.
+//!
+//! Each trial: a call succeeds, the negotiated protocol version is the expected one, and a
+//! server killed between calls is detected and replaced.
+#![expect(clippy::print_stderr, reason = "a test harness tells how to install what it misses")]
+
+#[path = "support/processes.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod processes;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use cattackle_harness::config::{CattackleConfig, load_str};
+use cattackle_harness::manager::{McpClientManager, Payload};
+use libtest_mimic::{Arguments, Failed, Trial};
+use rmcp::model::CallToolResult;
+use tokio::process::{Child, Command};
+
+const INSTALL: &str = "bash scripts/install-peers.sh";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Wire {
+    Stdio,
+    WebSocket,
+    Http,
+}
+
+/// How to start a peer; `port` is filled in for network peers.
+#[derive(Clone)]
+struct Peer {
+    name: &'static str,
+    wire: Wire,
+    program: PathBuf,
+    args: Vec<String>,
+    /// Follows the cattackle contract (`echo` answers `{"data": …}`), or is a plain MCP server.
+    contract: bool,
+    protocol: &'static str,
+    needs: Vec<PathBuf>,
+}
+
+impl Peer {
+    fn missing(&self) -> Option<&Path> {
+        self.needs
+            .iter()
+            .find(|p| !p.exists())
+            .map(PathBuf::as_path)
+    }
+
+    fn args_for(&self, port: u16) -> Vec<String> {
+        self.args
+            .iter()
+            .map(|a| a.replace("{port}", &port.to_string()))
+            .collect()
+    }
+}
+
+fn peers() -> Vec<Peer> {
+    let py2 = root().join(".peers/py2/bin/python");
+    let py1 = root().join(".peers/py1/bin/python");
+    let server_py = root().join("cattackles/echo-python/server.py");
+    let everything = root()
+        .join(".peers/node/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let echo = processes::echo_binary();
+    let py = |wire: &str| -> Vec<String> {
+        let script = server_py.display().to_string();
+        [script.as_str(), "--transport", wire, "--port", "{port}"]
+            .map(String::from)
+            .to_vec()
+    };
+    vec![
+        Peer {
+            name: "python-sdk-2/stdio",
+            wire: Wire::Stdio,
+            program: py2.clone(),
+            args: vec![
+                server_py.display().to_string(),
+                "--transport".into(),
+                "stdio".into(),
+            ],
+            contract: true,
+            protocol: "2025-11-25",
+            needs: vec![py2.clone()],
+        },
+        Peer {
+            name: "python-sdk-2/http",
+            wire: Wire::Http,
+            program: py2.clone(),
+            args: py("http"),
+            contract: true,
+            protocol: "2025-11-25",
+            needs: vec![py2.clone()],
+        },
+        Peer {
+            name: "python-sdk-1/websocket",
+            wire: Wire::WebSocket,
+            program: py1.clone(),
+            args: py("websocket"),
+            contract: true,
+            protocol: "2025-11-25",
+            needs: vec![py1.clone()],
+        },
+        Peer {
+            name: "server-everything/stdio",
+            wire: Wire::Stdio,
+            program: "node".into(),
+            args: vec![everything.display().to_string(), "stdio".into()],
+            contract: false,
+            protocol: "2025-11-25",
+            needs: vec![everything.clone()],
+        },
+        Peer {
+            name: "server-everything/http",
+            wire: Wire::Http,
+            program: "node".into(),
+            args: vec![everything.display().to_string(), "streamableHttp".into()],
+            contract: false,
+            protocol: "2025-11-25",
+            needs: vec![everything.clone()],
+        },
+        Peer {
+            name: "echo-cattackle/websocket",
+            wire: Wire::WebSocket,
+            program: echo.clone(),
+            args: vec![
+                "--transport".into(),
+                "websocket".into(),
+                "--port".into(),
+                "{port}".into(),
+            ],
+            contract: true,
+            protocol: "2025-11-25",
+            needs: vec![echo.clone()],
+        },
+        Peer {
+            name: "echo-cattackle/http",
+            wire: Wire::Http,
+            program: echo.clone(),
+            args: vec![
+                "--transport".into(),
+                "http".into(),
+                "--port".into(),
+                "{port}".into(),
+            ],
+            contract: true,
+            protocol: "2025-11-25",
+            needs: vec![echo],
+        },
+    ]
+}
+
+fn config(peer: &Peer, port: u16) -> CattackleConfig {
+    let transport = match peer.wire {
+        Wire::Stdio => format!(
+            "type = \"stdio\"\ncommand = {:?}\nargs = {:?}",
+            peer.program.display().to_string(),
+            peer.args
+        ),
+        Wire::WebSocket => format!("type = \"websocket\"\nurl = \"ws://127.0.0.1:{port}/mcp\""),
+        Wire::Http => format!("type = \"http\"\nurl = \"http://127.0.0.1:{port}/mcp\""),
+    };
+    let text = format!(
+        "name = \"peer\"\nversion = \"1\"\ndescription = \"interop\"\ncommands = {{ echo = {{ description = \"e\" }} }}\n\
+         [mcp]\ntimeout = 10\nconnect_timeout = 20\nmax_retries = 2\nbackoff = {{ base = 0.2 }}\n[mcp.transport]\n{transport}\n"
+    );
+    load_str("interop.toml", &text)
+        .map_err(|e| e.render())
+        .expect("interop config")
+        .config
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts a network peer on `port` and waits (bounded) until it accepts connections.
+async fn start(peer: &Peer, port: u16) -> Result<Child, Failed> {
+    let child = Command::new(&peer.program)
+        .args(peer.args_for(port))
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", peer.name))?;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("{} did not listen on port {port} within 10 s", peer.name).into())
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+async fn call_once(
+    manager: &McpClientManager,
+    cfg: &CattackleConfig,
+    peer: &Peer,
+    word: &str,
+) -> Result<(), Failed> {
+    if peer.contract {
+        let got = manager
+            .call(cfg, "echo", Payload::text(word))
+            .await
+            .map_err(|e| e.to_string())?;
+        if got.data != word || got.has_error() {
+            return Err(format!("echo answered {got:?}").into());
+        }
+    } else {
+        let args = serde_json::json!({ "message": word });
+        let result = manager
+            .call_raw(cfg, "echo", args.as_object().cloned().unwrap_or_default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let text = text_of(&result);
+        if !text.contains(word) {
+            return Err(format!("echo answered {text:?}").into());
+        }
+    }
+    Ok(())
+}
+
+async fn trial(peer: Peer) -> Result<(), Failed> {
+    let port = free_port();
+    let mut server = match peer.wire {
+        Wire::Stdio => None,
+        _ => Some(start(&peer, port).await?),
+    };
+    let cfg = config(&peer, port);
+    let manager = McpClientManager::new();
+    call_once(&manager, &cfg, &peer, "first").await?;
+    let protocol = manager.session_protocol("peer").await;
+    if protocol.as_deref() != Some(peer.protocol) {
+        return Err(format!("negotiated {protocol:?}, expected {}", peer.protocol).into());
+    }
+    // Kill the server between calls; the next call must detect it and get a new session.
+    match &mut server {
+        None => {
+            let pid = manager
+                .session_pid("peer")
+                .await
+                .ok_or("no pid for a stdio session")?;
+            // SAFETY: kill(2) of our own child's process group leader.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            if !processes::gone_within(pid, Duration::from_secs(5)).await {
+                return Err("the killed server is still running".into());
+            }
+        }
+        Some(child) => {
+            child.kill().await.map_err(|e| e.to_string())?;
+            *child = start(&peer, port).await?;
+        }
+    }
+    call_once(&manager, &cfg, &peer, "second").await?;
+    if manager.sessions_opened() != 2 {
+        return Err(format!("{} sessions opened, expected 2", manager.sessions_opened()).into());
+    }
+    manager.close_all_sessions(Duration::from_secs(2)).await;
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut hinted = false;
+    let trials = peers()
+        .into_iter()
+        .map(|peer| {
+            let missing = peer.missing().map(|p| p.display().to_string());
+            if let (Some(path), false) = (&missing, hinted) {
+                eprintln!("interop: {path} is missing; install the peers with `{INSTALL}` (trials that need them are ignored)");
+                hinted = true;
+            }
+            let name = peer.name;
+            let ignored = missing.is_some();
+            Trial::test(name, move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?
+                    .block_on(trial(peer))
+            })
+            .with_kind(if ignored { INSTALL } else { "" })
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
