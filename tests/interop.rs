@@ -6,7 +6,10 @@
 //!
 //! Each trial: a call succeeds, the negotiated protocol version is the expected one, and a
 //! server killed between calls is detected and replaced.
-#![expect(clippy::print_stderr, reason = "a test harness tells how to install what it misses")]
+#![expect(
+    clippy::print_stderr,
+    reason = "a test harness tells how to install what it misses"
+)]
 
 #[path = "support/processes.rs"]
 #[allow(dead_code, unreachable_pub)]

@@ -32,6 +32,7 @@ pub(crate) fn connect(
     headers: &SecretMap,
     limits: HttpLimits,
 ) -> Result<Connection, ConnectError> {
+    super::tls::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .connect_timeout(limits.connect_timeout)
         .redirect(same_origin_redirects())

@@ -10,6 +10,7 @@ mod http;
 mod memory;
 mod stderr_tail;
 mod stdio;
+mod tls;
 pub mod websocket;
 
 pub use connector::{

@@ -152,6 +152,7 @@ pub(crate) async fn connect(
     headers: &SecretMap,
     max_message_size: usize,
 ) -> Result<Connection, ConnectError> {
+    super::tls::ensure_crypto_provider();
     let socket = match open(url, headers, max_message_size, true).await {
         Err(WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(
             SubProtocolError::NoSubProtocol,

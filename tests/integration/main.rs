@@ -11,3 +11,4 @@ mod network;
 mod protocol;
 mod response;
 mod stdio;
+mod tls;
