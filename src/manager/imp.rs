@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use super::error::{describe_init, describe_service};
 use super::session::{Client, Session, handshake};
 use super::{Backoff, CattackleError, CattackleResponse, Payload, Phase, parse_call_result};
-use crate::config::{CattackleConfig, Protocol};
+use crate::config::{CattackleConfig, HealthCheck, Protocol};
 use crate::transport::{
     Connection, Connector, DefaultConnector, SessionResource, is_session_expired,
 };
@@ -252,6 +252,9 @@ impl McpClientManager {
 
     fn slot(&self, name: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = slots.get(name) {
+            return slot.clone();
+        }
         slots.entry(name.to_owned()).or_default().clone()
     }
 
@@ -267,6 +270,11 @@ impl McpClientManager {
                 let usable = session.fingerprint == fingerprint && session.is_alive();
                 if usable && probed {
                     // Someone replaced the session we found unhealthy: take theirs.
+                    *current = Some(session.clone());
+                    return Ok(session);
+                }
+                if usable && config.mcp.health_check == HealthCheck::Liveness {
+                    // Liveness was just checked: no round trip, no second look.
                     *current = Some(session.clone());
                     return Ok(session);
                 }

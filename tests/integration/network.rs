@@ -339,3 +339,19 @@ async fn secrets_never_reach_the_logs() {
         "a session id header reached the logs"
     );
 }
+
+#[tokio::test]
+async fn many_sequential_calls_on_one_session() {
+    for kind in KINDS {
+        let mock = Mock::new(ok("x"));
+        let addr = serve(kind, &mock).await;
+        let manager = McpClientManager::new();
+        let cfg = config(kind, addr, "timeout = 2\nmax_retries = 0");
+        for i in 0..40 {
+            if let Err(e) = manager.call(&cfg, "echo", Payload::text("x")).await {
+                panic!("{kind:?}: call {i} failed: {e}");
+            }
+        }
+        manager.close_all_sessions(Duration::from_secs(1)).await;
+    }
+}
