@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use cattackle_harness::config::{TransportConfig, scan_dir};
+use cattackle_harness::transport::public_url;
 
 use super::{EXIT_OK, EXIT_USAGE};
 
@@ -61,16 +62,5 @@ fn transport(t: &TransportConfig) -> String {
         }
         TransportConfig::WebSocket { url, .. } => format!("websocket: {}", public_url(url)),
         TransportConfig::Http { url, .. } => format!("http: {}", public_url(url)),
-    }
-}
-
-fn public_url(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    match without_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-            format!("{scheme}://{rest}")
-        }
-        None => without_query.to_owned(),
     }
 }

@@ -71,26 +71,22 @@ impl McpClientManager {
 
     /// The protocol version negotiated by the cattackle's current session.
     pub async fn session_protocol(&self, name: &str) -> Option<String> {
-        let slot = self
-            .slots
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()?;
-        let session = slot.lock().await;
-        session.as_ref().and_then(|s| s.protocol_version())
+        self.current_session(name).await?.protocol_version()
     }
 
     /// The process id behind the cattackle's current session, if it has one.
     pub async fn session_pid(&self, name: &str) -> Option<u32> {
+        self.current_session(name).await?.pid()
+    }
+
+    async fn current_session(&self, name: &str) -> Option<Arc<Session>> {
         let slot = self
             .slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
             .cloned()?;
-        let session = slot.lock().await;
-        session.as_ref().and_then(|s| s.pid())
+        slot.lock().await.clone()
     }
 
     /// Calls `command` of the cattackle with `payload` (plus `extra.username`), retrying as its

@@ -19,5 +19,6 @@ pub use connector::{
 };
 pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;
+pub use websocket::public_url;
 
 pub(crate) use http::{is_session_expired, unlinked_source};

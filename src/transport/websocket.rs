@@ -197,8 +197,8 @@ async fn open(
     Ok(socket)
 }
 
-/// A URL without credentials, query or fragment, for messages and logs.
-pub(crate) fn public_url(url: &str) -> String {
+/// A URL without credentials, query or fragment, for messages, logs and listings.
+pub fn public_url(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
     match without_query.split_once("://") {
         Some((scheme, rest)) => {
