@@ -355,3 +355,56 @@ async fn many_sequential_calls_on_one_session() {
         manager.close_all_sessions(Duration::from_secs(1)).await;
     }
 }
+
+#[tokio::test]
+async fn a_websocket_server_that_does_not_echo_the_subprotocol_is_tolerated() {
+    use cattackle_harness::transport::websocket::{WebSocketState, json_rpc};
+    use rmcp::ServiceExt;
+
+    let mock = Mock::new(ok("tolerated"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_mock = mock.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let mock = server_mock.clone();
+            tokio::spawn(async move {
+                // A plain accept: never answers Sec-WebSocket-Protocol.
+                let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let (sink, stream) =
+                    json_rpc::<rmcp::RoleServer, _>(socket, WebSocketState::default());
+                if let Ok(running) = mock.handler().serve((sink, stream)).await {
+                    let _ = running.waiting().await;
+                }
+            });
+        }
+    });
+    let manager = McpClientManager::new();
+    let got = manager
+        .call(
+            &config(Kind::WebSocket, addr, "max_retries = 0"),
+            "echo",
+            Payload::text("x"),
+        )
+        .await;
+    assert_eq!(got.unwrap().data, "tolerated");
+}
+
+#[test]
+fn shipped_fixtures_load_cleanly_with_a_port() {
+    for name in ["echo-stdio", "echo-websocket", "echo-http"] {
+        let path = format!("{}/fixtures/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("{port}", "4242");
+        let loaded = cattackle_harness::config::load_str(&path, &text).unwrap();
+        assert!(
+            loaded.warnings.is_empty(),
+            "{name}: {}",
+            loaded.render_warnings()
+        );
+        assert_eq!(loaded.config.commands.len(), 3, "{name}");
+    }
+}
