@@ -408,3 +408,52 @@ fn shipped_fixtures_load_cleanly_with_a_port() {
         assert_eq!(loaded.config.commands.len(), 3, "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_http_redirect_to_another_origin_is_not_followed_and_headers_stay_home() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // The other origin records whatever reaches it.
+    let other = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_addr = other.local_addr().unwrap();
+    let reached = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let record = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = other.accept().await {
+            let mut buf = vec![0u8; 8192];
+            if let Ok(n) = socket.read(&mut buf).await {
+                record.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        }
+    });
+    // The cattackle's origin answers every request with a 307 to the other origin.
+    let home = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let home_addr = home.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = home.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let _ = socket.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{other_addr}/mcp\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let manager = McpClientManager::new();
+    let cfg = config(
+        Kind::Http,
+        home_addr,
+        "max_retries = 0\nconnect_timeout = 2",
+    );
+    let err = manager
+        .call(&cfg, "echo", Payload::text("x"))
+        .await
+        .unwrap_err();
+    assert!(!err.may_have_reached(), "{err}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reached = String::from_utf8_lossy(&reached.lock().unwrap()).into_owned();
+    assert!(
+        reached.is_empty(),
+        "the other origin was contacted: {reached}"
+    );
+}
