@@ -118,7 +118,6 @@ impl McpClientManager {
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
-        let command = tool;
         if let Some(limit) = config.settings.max_payload_size {
             let size = serde_json::to_vec(&arguments).map_or(u64::MAX, |v| v.len() as u64);
             if size > limit {
@@ -131,9 +130,9 @@ impl McpClientManager {
         }
         if config.settings.enable_logging {
             let shown = serde_json::Value::Object(arguments.clone());
-            tracing::debug!(cattackle = name, command, payload = %shown, "calling");
+            tracing::debug!(cattackle = name, tool, payload = %shown, "calling");
         } else {
-            tracing::debug!(cattackle = name, command, "calling");
+            tracing::debug!(cattackle = name, tool, "calling");
         }
         let mcp = &config.mcp;
         let attempts = mcp.max_retries + 1;
@@ -142,7 +141,7 @@ impl McpClientManager {
         let mut attempt = 1;
         loop {
             let params =
-                CallToolRequestParams::new(command.to_owned()).with_arguments(arguments.clone());
+                CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
             let error = match self.attempt(config, params).await {
                 Ok(response) => return Ok(response),
                 Err(e) if !e.is_retryable() => return Err(e),
@@ -228,7 +227,7 @@ impl McpClientManager {
             }
             other => {
                 let mut detail = describe_service(&other);
-                if let Some(reason) = session.close_reason().await {
+                if let Some(reason) = session.close_reason() {
                     detail = format!("{detail} ({reason})");
                 }
                 CattackleError::TransportClosed {

@@ -120,16 +120,11 @@ impl Session {
     }
 
     /// Why the connection ended, when the resource knows (a WebSocket close frame or error).
-    pub(crate) async fn close_reason(&self) -> Option<String> {
-        let resource = self
-            .resource
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        let resource = resource?;
-        let reason = resource.failure_context(Duration::ZERO).await;
-        *self.resource.lock().unwrap_or_else(|e| e.into_inner()) = Some(resource);
-        reason
+    /// Read under the lock: the resource never leaves the session, so a concurrent shutdown
+    /// always finds it.
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        let resource = self.resource.lock().unwrap_or_else(|e| e.into_inner());
+        resource.as_ref().and_then(|r| r.close_reason())
     }
 
     /// Cheap liveness: the transport is open and the resource alive.

@@ -91,6 +91,11 @@ pub trait SessionResource: Send + Sync + 'static {
     /// Must return within about `grace` plus a short, bounded cleanup.
     fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()>;
 
+    /// Why the connection ended, when the resource knows (a WebSocket close frame or error).
+    fn close_reason(&self) -> Option<String> {
+        None
+    }
+
     /// The operating-system process id, for a process-backed resource.
     fn pid(&self) -> Option<u32> {
         None
@@ -127,9 +132,6 @@ pub enum ConnectError {
         /// Why.
         source: std::io::Error,
     },
-    /// This build cannot reach that transport type.
-    #[error("transport type `{0}` is not supported by this build")]
-    Unsupported(&'static str),
     /// Anything else, said in words.
     #[error("{0}")]
     Other(String),

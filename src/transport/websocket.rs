@@ -223,6 +223,10 @@ impl SessionResource for SocketResource {
         Box::pin(async move { self.state.reason() })
     }
 
+    fn close_reason(&self) -> Option<String> {
+        self.state.reason()
+    }
+
     fn shutdown(self: Box<Self>, _grace: Duration) -> BoxFuture<'static, ()> {
         // Dropping the transport closes the socket.
         Box::pin(async {})
