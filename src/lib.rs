@@ -7,4 +7,7 @@
 
 pub mod config;
 pub mod manager;
+pub mod harness;
+pub mod mock;
+pub mod scenario;
 pub mod transport;

@@ -2,8 +2,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-pub(crate) fn init(verbose: u8) {
+/// `quiet`: without `-v`, only errors (for `test`, whose transcripts already show every retry).
+pub(crate) fn init(verbose: u8, quiet: bool) {
     let level = match verbose {
+        0 if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",

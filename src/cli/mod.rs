@@ -3,6 +3,9 @@
 mod call;
 mod list;
 pub(crate) mod logging;
+mod mock_server;
+mod schema;
+mod test;
 
 use std::path::PathBuf;
 
@@ -45,13 +48,54 @@ enum Command {
         #[arg(default_value = "cattackles")]
         dir: PathBuf,
     },
+    /// Run scenario files (YAML) through the client manager against mocks and real cattackles.
+    #[command(after_help = TEST_EXIT_CODES)]
+    Test(test::TestArgs),
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Serve a scenario's mock on stdin/stdout (used by `stdio-process` scenarios).
+    #[command(hide = true)]
+    MockServer(mock_server::MockServerArgs),
 }
 
-pub(crate) async fn run(cli: Cli) -> u8 {
-    match cli.command {
-        Command::Call(args) => call::run(args).await,
-        Command::List { dir } => list::run(&dir),
+const TEST_EXIT_CODES: &str = "\
+Exit codes:
+  0  every trial passed
+  1  a trial failed (an expectation, or a snapshot that differs)
+  2  bad usage or an invalid scenario file (nothing was run)";
+
+impl Cli {
+    /// Whether the command runs scenarios (whose manager warnings are expected, and recorded).
+    pub(crate) fn runs_scenarios(&self) -> bool {
+        matches!(self.command, Command::Test(_) | Command::MockServer(_))
     }
+}
+
+/// Runs the command; async commands on a current-thread runtime (`test` builds one per trial).
+pub(crate) fn run(cli: Cli) -> u8 {
+    let command = match cli.command {
+        Command::Test(args) => return test::run_tests(args),
+        Command::Schema => return schema::run(),
+        Command::List { dir } => return list::run(&dir),
+        other => other,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    runtime.block_on(async move {
+        match command {
+            Command::Call(args) => call::run(args).await,
+            Command::MockServer(args) => mock_server::run(args).await,
+            Command::List { .. } | Command::Test(_) | Command::Schema => unreachable!("handled above"),
+        }
+    })
 }
 
 /// Where companion binaries (such as `echo-cattackle`) are looked for after `PATH`: the directory

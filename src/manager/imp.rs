@@ -12,7 +12,10 @@ use tokio_util::task::TaskTracker;
 
 use super::error::{describe_init, describe_service};
 use super::session::{Client, Session, handshake};
-use super::{Backoff, CattackleError, CattackleResponse, Payload, Phase, parse_call_result};
+use super::{
+    Backoff, CattackleError, CattackleResponse, ManagerEvent, Observer, Payload, Phase,
+    parse_call_result,
+};
 use crate::config::{CattackleConfig, HealthCheck, Protocol};
 use crate::transport::{
     Connection, Connector, DefaultConnector, SessionResource, is_session_expired,
@@ -33,6 +36,7 @@ pub struct McpClientManager {
     closing: TaskTracker,
     next_session: AtomicU64,
     sessions_expired: AtomicU64,
+    observer: Option<Observer>,
 }
 
 impl Default for McpClientManager {
@@ -55,6 +59,19 @@ impl McpClientManager {
             closing: TaskTracker::new(),
             next_session: AtomicU64::new(0),
             sessions_expired: AtomicU64::new(0),
+            observer: None,
+        }
+    }
+
+    /// Reports every attempt, failure and new session to `observer`.
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn report(&self, event: impl FnOnce() -> ManagerEvent) {
+        if let Some(observer) = &self.observer {
+            observer(&event());
         }
     }
 
@@ -142,13 +159,28 @@ impl McpClientManager {
         loop {
             let params =
                 CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
+            self.report(|| ManagerEvent::AttemptStarted {
+                cattackle: name.to_owned(),
+                attempt,
+            });
+            let failed = |error: &CattackleError, retry_in| ManagerEvent::AttemptFailed {
+                cattackle: name.to_owned(),
+                attempt,
+                kind: error.kind(),
+                message: error.to_string(),
+                retry_in,
+            };
             let error = match self.attempt(config, params).await {
                 Ok(response) => return Ok(response),
-                Err(e) if !e.is_retryable() => return Err(e),
+                Err(e) if !e.is_retryable() => {
+                    self.report(|| failed(&e, None));
+                    return Err(e);
+                }
                 Err(e) => e,
             };
             reached |= error.may_have_reached();
             if attempt == attempts {
+                self.report(|| failed(&error, None));
                 tracing::warn!(
                     cattackle = name,
                     "attempt {attempt} of {attempts} failed ({}): {error}; max attempts reached",
@@ -164,6 +196,7 @@ impl McpClientManager {
                 });
             }
             let delay = delays.next().unwrap_or_default();
+            self.report(|| failed(&error, Some(delay)));
             tracing::warn!(
                 cattackle = name,
                 "attempt {attempt} of {attempts} failed ({}): {error}; retrying in {delay:?}",
@@ -325,6 +358,11 @@ impl McpClientManager {
         let (client, resource) = started?;
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let session = Session::new(id, fingerprint, client, resource).await;
+        self.report(|| ManagerEvent::SessionOpened {
+            cattackle: config.name.clone(),
+            session: id,
+            protocol: session.protocol_version(),
+        });
         tracing::debug!(
             cattackle = %config.name,
             session = id,

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod error;
+mod event;
 mod imp;
 mod payload;
 mod response;
@@ -10,6 +11,7 @@ mod session;
 
 pub use backoff::Backoff;
 pub use error::{CattackleError, ErrorKind, Phase};
+pub use event::{ManagerEvent, Observer};
 pub use imp::McpClientManager;
 pub use payload::{DEFAULT_USERNAME, Payload, PayloadError};
 pub use response::{CattackleResponse, EMPTY_RESPONSE, parse_call_result};

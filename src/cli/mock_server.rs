@@ -1,0 +1,64 @@
+//! `cattackle mock-server` (hidden): serves a scenario's mock on stdin/stdout, for scenarios that
+//! run it as a real child process (`transports: [stdio-process]`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cattackle_harness::harness::journal::{Journal, Redactor};
+use cattackle_harness::mock::{Ending, Flavor, MockServer, serve_bytes};
+use cattackle_harness::scenario::load_file;
+
+use super::{EXIT_OK, EXIT_USAGE};
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct MockServerArgs {
+    /// The scenario whose `mock` and `faults` to serve.
+    scenario: PathBuf,
+    /// Seed of probabilistic faults and jitter.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Append the transcript and received requests here, one JSON line each.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+}
+
+pub(crate) async fn run(args: MockServerArgs) -> u8 {
+    let file = match load_file(&args.scenario, std::path::Path::new("")) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    let mut journal = Journal::new(false, Redactor::default());
+    if let Some(path) = &args.journal {
+        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(f) => journal = journal.mirrored(f),
+            Err(e) => {
+                eprintln!("error: cannot open the journal {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let config = &file.config;
+    let server = Arc::new(MockServer::new(
+        &file.scenario.mock,
+        config
+            .commands
+            .iter()
+            .map(|(n, c)| (n.clone(), c.description.clone())),
+        file.scenario.faults.clone(),
+        Flavor::Bytes,
+        config.mcp.max_message_size,
+        args.seed,
+        Arc::new(journal),
+    ));
+    let ending = Ending::default();
+    serve_bytes(server, tokio::io::stdin(), tokio::io::stdout(), ending.clone()).await;
+    let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());
+    match code {
+        // A crash fault: exit as a crashing cattackle would.
+        Some(code) => std::process::exit(code),
+        None => EXIT_OK,
+    }
+}

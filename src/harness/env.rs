@@ -1,0 +1,313 @@
+//! The world a trial runs in: the mock (in-process, child process, WebSocket, HTTP) or the real
+//! cattackle (with a launched process for network servers), and the connector that reaches it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::RunOptions;
+use super::journal::{Journal, What};
+use crate::config::{CattackleConfig, SecretMap, StdioTransport, TransportConfig};
+use crate::mock::{Flavor, MemoryMock, MockServer};
+use crate::scenario::model::MockTransport;
+use crate::scenario::{ScenarioFile, TrialTarget};
+use crate::transport::{Connector, DefaultConnector};
+
+/// Why a trial could not set up its world.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+/// A started world.
+pub(crate) struct Env {
+    pub(crate) mock: Option<Arc<MockServer>>,
+    network: Option<crate::mock::NetworkMock>,
+    launched: Option<Launched>,
+    /// The port `{port}` stands for.
+    pub(crate) port: u16,
+    target: TrialTarget,
+    journal_file: Option<PathBuf>,
+    mock_program: Option<PathBuf>,
+    _tmp: Option<TempDir>,
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Env {
+    /// Starts the world for `target`, and returns it with the connector for the manager.
+    pub(crate) async fn start(
+        file: &ScenarioFile,
+        target: TrialTarget,
+        options: &RunOptions,
+        seed: u64,
+        journal: Arc<Journal>,
+    ) -> Result<(Self, Box<dyn Connector>), SetupError> {
+        let config = &file.config;
+        let commands = config
+            .commands
+            .iter()
+            .map(|(name, c)| (name.clone(), c.description.clone()));
+        let new_mock = |flavor| {
+            Arc::new(MockServer::new(
+                &file.scenario.mock,
+                commands.clone(),
+                file.scenario.faults.clone(),
+                flavor,
+                config.mcp.max_message_size,
+                seed,
+                journal.clone(),
+            ))
+        };
+        let default_connector =
+            || Box::new(DefaultConnector::with_program_dirs(options.program_dirs.clone()));
+        let mut env = Self {
+            mock: None,
+            network: None,
+            launched: None,
+            port: 0,
+            target,
+            journal_file: None,
+            mock_program: None,
+            _tmp: None,
+        };
+        let connector: Box<dyn Connector> = match target {
+            TrialTarget::Mock(MockTransport::Stdio) => {
+                let mock = new_mock(Flavor::Bytes);
+                env.mock = Some(mock.clone());
+                Box::new(MemoryMock::new(mock))
+            }
+            TrialTarget::Mock(MockTransport::StdioProcess) => {
+                let program = options.mock_program.clone().ok_or_else(|| {
+                    SetupError("`stdio-process` needs the `cattackle` program (RunOptions::mock_program)".into())
+                })?;
+                let dir = std::env::temp_dir().join(format!(
+                    "cattackle-mock-{}-{}",
+                    std::process::id(),
+                    fastrand::u64(..)
+                ));
+                std::fs::create_dir_all(&dir).map_err(|e| SetupError(format!("temp dir: {e}")))?;
+                env.journal_file = Some(dir.join("journal.jsonl"));
+                env._tmp = Some(TempDir(dir));
+                env.mock_program = Some(program);
+                default_connector()
+            }
+            TrialTarget::Mock(MockTransport::Websocket) => {
+                let mock = new_mock(Flavor::Messages);
+                let server = crate::mock::NetworkMock::websocket(mock.clone())
+                    .await
+                    .map_err(|e| SetupError(format!("cannot start the WebSocket mock: {e}")))?;
+                env.port = server.port();
+                env.mock = Some(mock);
+                env.network = Some(server);
+                default_connector()
+            }
+            TrialTarget::Mock(MockTransport::Http) => {
+                let mock = new_mock(Flavor::Http);
+                let server = crate::mock::NetworkMock::http(mock.clone()).await;
+                env.port = server.port();
+                env.mock = Some(mock);
+                env.network = Some(server);
+                default_connector()
+            }
+            TrialTarget::Real(_) => {
+                if let Some(launch) = &file.scenario.launch {
+                    env.port = free_port().map_err(|e| SetupError(format!("no free port: {e}")))?;
+                    let launched = Launched::start(launch, env.port, options, &journal).await?;
+                    env.launched = Some(launched);
+                }
+                default_connector()
+            }
+        };
+        Ok((env, connector))
+    }
+
+    /// `config` pointed at this world's server.
+    pub(crate) fn aim(&self, file: &ScenarioFile, seed: u64, mut config: CattackleConfig) -> CattackleConfig {
+        let headers = match &config.mcp.transport {
+            TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
+                headers.clone()
+            }
+            TransportConfig::Stdio(_) => SecretMap::default(),
+        };
+        let port = self.port;
+        config.mcp.transport = match self.target {
+            TrialTarget::Mock(MockTransport::Websocket) => TransportConfig::WebSocket {
+                url: format!("ws://127.0.0.1:{port}/mcp"),
+                headers,
+            },
+            TrialTarget::Mock(MockTransport::Http) => TransportConfig::Http {
+                url: format!("http://127.0.0.1:{port}/mcp"),
+                headers,
+            },
+            TrialTarget::Mock(MockTransport::StdioProcess) => {
+                let mut args = vec![
+                    "mock-server".to_owned(),
+                    file.path.display().to_string(),
+                    "--seed".to_owned(),
+                    seed.to_string(),
+                ];
+                if let Some(journal) = &self.journal_file {
+                    args.push("--journal".to_owned());
+                    args.push(journal.display().to_string());
+                }
+                TransportConfig::Stdio(StdioTransport {
+                    command: self
+                        .mock_program
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    args,
+                    env: SecretMap::default(),
+                    cwd: None,
+                })
+            }
+            TrialTarget::Mock(MockTransport::Stdio) | TrialTarget::Real(_) => {
+                return config;
+            }
+        };
+        config
+    }
+}
+
+impl Env {
+    /// Kills the server: a mock stays down until `restart`; a launched process is stopped; a
+    /// stdio child (`pid`) is killed and the manager spawns a new one when it needs it.
+    pub(crate) async fn kill(&mut self, pid: Option<u32>, journal: &Journal) {
+        if let Some(mock) = self.mock.as_ref().filter(|_| self.journal_file.is_none()) {
+            mock.kill();
+            return;
+        }
+        if let Some(launched) = self.launched.as_mut() {
+            launched.stop().await;
+            journal.record(What::Server("killed the launched server".to_owned()));
+            return;
+        }
+        kill_pid(pid, journal);
+    }
+
+    /// Restarts the server: new connections work, old ones are gone.
+    pub(crate) async fn restart(
+        &mut self,
+        file: &ScenarioFile,
+        pid: Option<u32>,
+        options: &RunOptions,
+        journal: &Arc<Journal>,
+    ) -> Result<(), SetupError> {
+        if let Some(mock) = self.mock.as_ref().filter(|_| self.journal_file.is_none()) {
+            mock.restart();
+            return Ok(());
+        }
+        if let Some(launched) = self.launched.as_mut() {
+            launched.stop().await;
+            let launch = file.scenario.launch.as_ref().expect("launched from it");
+            *launched = Launched::start(launch, self.port, options, journal).await?;
+            return Ok(());
+        }
+        kill_pid(pid, journal);
+        Ok(())
+    }
+
+    /// Stops what the trial started. For a child-process mock, returns its journal lines.
+    pub(crate) async fn stop(mut self) -> Vec<String> {
+        if let Some(network) = self.network.take() {
+            network.stop().await;
+        }
+        if let Some(mut launched) = self.launched.take() {
+            launched.stop().await;
+        }
+        self.journal_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn kill_pid(pid: Option<u32>, journal: &Journal) {
+    let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) else {
+        journal.record(What::Server("kill: no live process".to_owned()));
+        return;
+    };
+    // The child leads its own process group: kill the group, grandchildren included.
+    // SAFETY: killpg has no memory-safety preconditions.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+    journal.record(What::Server("killed the cattackle process".to_owned()));
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A server process started by `launch`.
+struct Launched {
+    connection: Option<crate::transport::Connection>,
+}
+
+impl Launched {
+    async fn start(
+        launch: &crate::scenario::model::Launch,
+        port: u16,
+        options: &RunOptions,
+        journal: &Journal,
+    ) -> Result<Self, SetupError> {
+        let stdio = StdioTransport {
+            command: launch.command.clone(),
+            args: launch
+                .args
+                .iter()
+                .map(|a| a.replace("{port}", &port.to_string()))
+                .collect(),
+            env: SecretMap::default(),
+            cwd: None,
+        };
+        let connector = crate::transport::StdioConnector::with_program_dirs(options.program_dirs.clone());
+        let connection = connector
+            .spawn("launch", &stdio)
+            .await
+            .map_err(|e| SetupError(format!("launch: {e}")))?;
+        let wait = launch.ready_timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            if !connection.resource.is_alive() || tokio::time::Instant::now() >= deadline {
+                let context = connection.resource.failure_context(Duration::from_millis(200)).await;
+                let why = if connection.resource.is_alive() {
+                    format!("did not accept connections on port {port} within {wait:?}")
+                } else {
+                    "exited".to_owned()
+                };
+                connection.resource.shutdown(Duration::ZERO).await;
+                return Err(SetupError(format!(
+                    "launch: `{}` {why}{}",
+                    launch.command,
+                    context.map(|c| format!("; its stderr:\n{c}")).unwrap_or_default()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        journal.record(What::Server(format!("launched `{}`", launch.command)));
+        Ok(Self {
+            connection: Some(connection),
+        })
+    }
+
+    async fn stop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            let crate::transport::Connection { io, resource } = connection;
+            drop(io);
+            resource.shutdown(Duration::from_secs(2)).await;
+        }
+    }
+}

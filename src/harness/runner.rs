@@ -1,0 +1,440 @@
+//! Running one trial: a scenario against one target, through the full manager.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::env::Env;
+use super::expect::{self, Outcome};
+use super::journal::{Journal, Redactor, What, lock};
+use super::transcript::{self, StepRecord};
+use crate::config::CattackleConfig;
+use crate::manager::{ManagerEvent, McpClientManager, Payload};
+use crate::scenario::model::{CallSpec, Clock, Step, StepAction};
+use crate::scenario::{Dur, ScenarioFile, TrialTarget};
+
+/// How trials run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides every scenario's seed.
+    pub seed: Option<u64>,
+    /// Where bare program names are also looked for (after `PATH`): the directory of
+    /// `cattackle`, so `echo-cattackle` built beside it is found.
+    pub program_dirs: Vec<PathBuf>,
+    /// The `cattackle` program, which serves `stdio-process` mocks (`cattackle mock-server`).
+    pub mock_program: Option<PathBuf>,
+}
+
+/// One expectation that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Where: `steps[2]`, `server_expect[0]`, `setup`.
+    pub at: String,
+    /// What differs.
+    pub message: String,
+}
+
+/// What a trial did.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// `path/of/scenario@target`.
+    pub name: String,
+    /// The scenario's id (its path under the root).
+    pub id: String,
+    /// The target.
+    pub target: TrialTarget,
+    /// The clock it ran on.
+    pub clock: Clock,
+    /// The seed of its faults and jitter.
+    pub seed: u64,
+    /// Expectations that failed; empty when it passed.
+    pub failures: Vec<Failure>,
+    /// The transcript, as YAML: what the snapshot holds.
+    pub transcript: String,
+    /// Time covered on the scenario's clock.
+    pub clock_time: Duration,
+    /// Wall time taken.
+    pub wall_time: Duration,
+}
+
+impl Report {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The clock a trial uses: the scenario's, else virtual when its server is in-process.
+pub fn clock_of(file: &ScenarioFile, target: TrialTarget) -> Clock {
+    file.scenario.clock.unwrap_or(if target.in_process() {
+        Clock::Virtual
+    } else {
+        Clock::Real
+    })
+}
+
+/// Runs `file` against `target` on its own runtime (paused for a virtual clock).
+pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Report {
+    let clock = clock_of(file, target);
+    let seed = options.seed.or(file.scenario.seed).unwrap_or(0);
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if clock == Clock::Virtual {
+        builder.start_paused(true);
+    }
+    let wall = std::time::Instant::now();
+    let name = format!("{}@{}", file.id, target.as_str());
+    let mut report = Report {
+        name,
+        id: file.id.clone(),
+        target,
+        clock,
+        seed,
+        failures: Vec::new(),
+        transcript: String::new(),
+        clock_time: Duration::ZERO,
+        wall_time: Duration::ZERO,
+    };
+    match builder.build() {
+        Ok(runtime) => {
+            let (failures, transcript, clock_time) =
+                runtime.block_on(run_async(file, target, options, clock, seed));
+            report.failures = failures;
+            report.transcript = transcript;
+            report.clock_time = clock_time;
+        }
+        Err(e) => report.failures.push(Failure {
+            at: "setup".to_owned(),
+            message: format!("cannot build a runtime: {e}"),
+        }),
+    }
+    report.wall_time = wall.elapsed();
+    report
+}
+
+tokio::task_local! {
+    static CALL: Arc<CallTrace>;
+}
+
+/// What the manager's observer saw of one call.
+struct CallTrace {
+    label: String,
+    start: Instant,
+    attempts: Mutex<Vec<Duration>>,
+}
+
+struct Run<'a> {
+    file: &'a ScenarioFile,
+    options: &'a RunOptions,
+    manager: McpClientManager,
+    config: Mutex<CattackleConfig>,
+    reloads: Mutex<Option<Value>>,
+    env: tokio::sync::Mutex<Env>,
+    journal: Arc<Journal>,
+    seed: u64,
+    clock: Clock,
+    failures: Mutex<Vec<Failure>>,
+    records: Mutex<Vec<StepRecord>>,
+}
+
+async fn run_async(
+    file: &ScenarioFile,
+    target: TrialTarget,
+    options: &RunOptions,
+    clock: Clock,
+    seed: u64,
+) -> (Vec<Failure>, String, Duration) {
+    let mut redactor = Redactor::default();
+    redactor.secret(secrets(&file.config));
+    redactor.path(&std::env::temp_dir());
+    let journal = Arc::new(Journal::new(clock == Clock::Virtual, redactor));
+    let setup_failed = |message: String| {
+        let failures = vec![Failure {
+            at: "setup".to_owned(),
+            message,
+        }];
+        (failures, String::new(), Duration::ZERO)
+    };
+    let (env, connector) = match Env::start(file, target, options, seed, journal.clone()).await {
+        Ok(started) => started,
+        Err(e) => return setup_failed(e.to_string()),
+    };
+    let config = match file.config_for(env.port, None) {
+        Ok(config) => env.aim(file, seed, config),
+        Err(e) => return setup_failed(e.render()),
+    };
+    let observer_journal = journal.clone();
+    let manager = McpClientManager::with_connector(BoxedConnector(connector)).with_observer(
+        Arc::new(move |event: &ManagerEvent| observe(&observer_journal, event)),
+    );
+    let run = Run {
+        file,
+        options,
+        manager,
+        config: Mutex::new(config),
+        reloads: Mutex::new(None),
+        env: tokio::sync::Mutex::new(env),
+        journal: journal.clone(),
+        seed,
+        clock,
+        failures: Mutex::new(Vec::new()),
+        records: Mutex::new(Vec::new()),
+    };
+    for (i, step) in file.scenario.steps.iter().enumerate() {
+        run.step(step, format!("steps[{i}]")).await;
+    }
+    let grace = lock(&run.config).mcp.shutdown_grace;
+    run.manager.close_all_sessions(grace).await;
+    let clock_time = journal.elapsed();
+    let Run {
+        env,
+        failures,
+        records,
+        ..
+    } = run;
+    let env = env.into_inner();
+    let mock = env.mock.clone();
+    let child_lines = env.stop().await;
+    let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    let received = match &mock {
+        Some(mock) => Some(mock.received()),
+        None => transcript::received_from_child(&child_lines),
+    };
+    if let Some(received) = &received {
+        failures.extend(expect::server(&file.scenario.server_expect, received));
+    }
+    let records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    let text = transcript::render(file, target, clock, seed, &records, &journal, &child_lines);
+    (failures, text, clock_time)
+}
+
+/// Every secret value of a configuration (env values, headers).
+fn secrets(config: &CattackleConfig) -> Vec<String> {
+    use crate::config::TransportConfig;
+    match &config.mcp.transport {
+        TransportConfig::Stdio(s) => s.env.iter().map(|(_, v)| v.to_owned()).collect(),
+        TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
+            headers.iter().map(|(_, v)| v.to_owned()).collect()
+        }
+    }
+}
+
+fn observe(journal: &Journal, event: &ManagerEvent) {
+    let trace = CALL.try_with(Arc::clone).ok();
+    let label = trace.as_ref().map_or("", |t| t.label.as_str());
+    let text = match event {
+        ManagerEvent::AttemptStarted { attempt, .. } => {
+            if let Some(trace) = &trace {
+                lock(&trace.attempts).push(trace.start.elapsed());
+            }
+            format!("{label} attempt {attempt}")
+        }
+        ManagerEvent::AttemptFailed {
+            attempt,
+            kind,
+            message,
+            retry_in,
+            ..
+        } => {
+            let next = retry_in.map_or(String::new(), |d| format!("; retry in {}", Dur(d)));
+            format!("{label} attempt {attempt} failed: {kind}: {message}{next}")
+        }
+        ManagerEvent::SessionOpened {
+            session, protocol, ..
+        } => format!(
+            "session {session} opened ({})",
+            protocol.as_deref().unwrap_or("unknown protocol")
+        ),
+    };
+    journal.record(What::Client(text));
+}
+
+impl Run<'_> {
+    fn step<'s>(&'s self, step: &'s Step, at: String) -> crate::transport::BoxFuture<'s, ()> {
+        Box::pin(async move {
+            let start = Instant::now();
+            self.journal
+                .record(What::Step(format!("{at} {}", describe(&step.action))));
+            let mut record = StepRecord {
+                at: at.clone(),
+                action: describe(&step.action),
+                outcome: None,
+                attempts: Vec::new(),
+            };
+            let mut outcome = None;
+            match &step.action {
+                StepAction::Call(call) => {
+                    let (o, attempts) = self.call(call, &at).await;
+                    record.outcome = Some(o.clone());
+                    record.attempts = attempts.clone();
+                    outcome = Some((o, attempts));
+                }
+                StepAction::Concurrent(steps) => {
+                    let runs = steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| self.step(s, format!("{at}.concurrent[{i}]")));
+                    futures::future::join_all(runs).await;
+                }
+                StepAction::Wait(d) => tokio::time::sleep(d.0).await,
+                StepAction::CloseSession => {
+                    let (name, grace) = self.name_and_grace();
+                    self.manager.close_session(&name, grace).await;
+                }
+                StepAction::CloseAll => {
+                    let (_, grace) = self.name_and_grace();
+                    self.manager.close_all_sessions(grace).await;
+                }
+                StepAction::Kill => {
+                    let pid = self.manager.session_pid(&self.name_and_grace().0).await;
+                    self.env.lock().await.kill(pid, &self.journal).await;
+                }
+                StepAction::Restart => {
+                    let pid = self.manager.session_pid(&self.name_and_grace().0).await;
+                    let result = self
+                        .env
+                        .lock()
+                        .await
+                        .restart(self.file, pid, self.options, &self.journal)
+                        .await;
+                    if let Err(e) = result {
+                        self.fail(&at, e.to_string());
+                    }
+                }
+                StepAction::Reload(reload) => self.reload(reload.overrides.as_ref(), &at).await,
+            }
+            let elapsed = start.elapsed();
+            if let Some(expect) = &step.expect {
+                let sessions = self.manager.sessions_opened();
+                let real = self.clock == Clock::Real;
+                for message in expect::step(expect, outcome.as_ref(), elapsed, sessions, real) {
+                    self.fail(&at, message);
+                }
+            }
+            lock(&self.records).push(record);
+        })
+    }
+
+    fn fail(&self, at: &str, message: String) {
+        let message = self.journal.redactor().apply(&message);
+        lock(&self.failures).push(Failure {
+            at: at.to_owned(),
+            message,
+        });
+    }
+
+    fn name_and_grace(&self) -> (String, Duration) {
+        let config = lock(&self.config);
+        (config.name.clone(), config.mcp.shutdown_grace)
+    }
+
+    async fn call(&self, spec: &CallSpec, at: &str) -> (Outcome, Vec<Duration>) {
+        let config = lock(&self.config).clone();
+        let trace = Arc::new(CallTrace {
+            label: at.to_owned(),
+            start: Instant::now(),
+            attempts: Mutex::new(Vec::new()),
+        });
+        let outcome = match &spec.raw {
+            Some(arguments) => {
+                let call = self
+                    .manager
+                    .call_raw(&config, &spec.command, arguments.clone());
+                match CALL.scope(trace.clone(), call).await {
+                    Ok(result) => Outcome::Raw(serde_json::to_value(result).unwrap_or_default()),
+                    Err(e) => Outcome::from_error(&e),
+                }
+            }
+            None => match payload(spec) {
+                Err(e) => Outcome::Invalid(e),
+                Ok(payload) => {
+                    let call = self.manager.call(&config, &spec.command, payload);
+                    match CALL.scope(trace.clone(), call).await {
+                        Ok(response) => Outcome::Ok(response),
+                        Err(e) => Outcome::from_error(&e),
+                    }
+                }
+            },
+        };
+        let outcome = outcome.redacted(self.journal.redactor());
+        self.journal.record(What::Step(format!("{at} -> {outcome}")));
+        let attempts = lock(&trace.attempts).clone();
+        (outcome, attempts)
+    }
+
+    async fn reload(&self, overrides: Option<&Value>, at: &str) {
+        let merged = {
+            let mut reloads = lock(&self.reloads);
+            if let Some(o) = overrides {
+                let mut merged = reloads.take().unwrap_or(Value::Object(Default::default()));
+                merge_json(&mut merged, o);
+                *reloads = Some(merged);
+            }
+            reloads.clone()
+        };
+        let env = self.env.lock().await;
+        match self.file.config_for(env.port, merged.as_ref()) {
+            Ok(config) => *lock(&self.config) = env.aim(self.file, self.seed, config),
+            Err(e) => {
+                drop(env);
+                self.fail(at, e.render());
+            }
+        }
+    }
+}
+
+fn merge_json(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge_json(a.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (into, from) => *into = from.clone(),
+    }
+}
+
+fn payload(spec: &CallSpec) -> Result<Payload, String> {
+    let mut payload = match &spec.payload {
+        Some(value) => Payload::from_value(value.clone()).map_err(|e| e.to_string())?,
+        None => Payload::text(spec.text.clone().unwrap_or_default()),
+    };
+    if let Some(params) = &spec.params {
+        payload = payload.with_accumulated_params(params.iter().cloned());
+    }
+    if let Some(user) = &spec.username {
+        payload = payload.with_username(user.clone());
+    }
+    Ok(payload)
+}
+
+fn describe(action: &StepAction) -> String {
+    match action {
+        StepAction::Call(c) => {
+            let mut s = format!("call {}", c.command);
+            if let Some(t) = &c.text {
+                s.push_str(&format!(" {t:?}"));
+            }
+            s
+        }
+        StepAction::Concurrent(steps) => format!("concurrent ({} steps)", steps.len()),
+        StepAction::Wait(d) => format!("wait {d}"),
+        other => other.key().to_owned(),
+    }
+}
+
+/// A boxed connector, as a connector.
+struct BoxedConnector(Box<dyn crate::transport::Connector>);
+
+impl crate::transport::Connector for BoxedConnector {
+    fn connect<'a>(
+        &'a self,
+        config: &'a CattackleConfig,
+    ) -> crate::transport::BoxFuture<'a, Result<crate::transport::Connection, crate::transport::ConnectError>>
+    {
+        self.0.connect(config)
+    }
+}

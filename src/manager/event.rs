@@ -1,0 +1,45 @@
+//! What a manager reports as it works: attempts, failures, sessions. Harnesses record these;
+//! metrics can count them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ErrorKind;
+
+/// One thing a [`McpClientManager`](super::McpClientManager) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManagerEvent {
+    /// An attempt of a call starts (1-based).
+    AttemptStarted {
+        /// The cattackle's name.
+        cattackle: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+    },
+    /// An attempt failed; `retry_in` is the backoff before the next one, `None` if none follows.
+    AttemptFailed {
+        /// The cattackle's name.
+        cattackle: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// Why, as a stable name.
+        kind: ErrorKind,
+        /// Why, in words.
+        message: String,
+        /// The backoff before the next attempt.
+        retry_in: Option<Duration>,
+    },
+    /// A session was opened (spawned or connected, handshake done).
+    SessionOpened {
+        /// The cattackle's name.
+        cattackle: String,
+        /// Sequence number within the manager, from 1.
+        session: u64,
+        /// The negotiated protocol version.
+        protocol: Option<String>,
+    },
+}
+
+/// Receives a manager's events. Called inline: it must be quick and must not block.
+pub type Observer = Arc<dyn Fn(&ManagerEvent) + Send + Sync>;

@@ -1,0 +1,78 @@
+//! Carrying out a plan ([`Out`]s) on a connection, whatever its wire.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{MockServer, Out};
+use crate::harness::journal::lock;
+use crate::transport::BoxFuture;
+
+/// How a connection ended.
+#[derive(Clone, Debug, Default)]
+pub struct Ending {
+    /// Set when the "process" exited or the connection was cut.
+    pub gone: Arc<AtomicBool>,
+    /// The exit code of a crash.
+    pub exit_code: Arc<Mutex<Option<i32>>>,
+}
+
+/// One connection's way of sending.
+pub(crate) trait Wire: Send + Sync {
+    /// Sends bytes: a whole message when `framed`, raw bytes otherwise.
+    fn send(&self, bytes: Vec<u8>, framed: bool) -> BoxFuture<'_, ()>;
+
+    /// Sends a WebSocket close frame (other wires: nothing).
+    fn ws_close(&self, _code: u16, _reason: String) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Carries out `plan`; a `Close` cuts the whole connection (`cut`), and everything stops once
+/// it is cut.
+pub(crate) async fn run_plan(
+    server: &MockServer,
+    conn: u64,
+    plan: Vec<Out>,
+    wire: &dyn Wire,
+    cut: &CancellationToken,
+    ending: &Ending,
+) {
+    for out in plan {
+        let step = async {
+            match out {
+                Out::Sleep(d) => tokio::time::sleep(d).await,
+                Out::Send(bytes) => {
+                    server.journal().sent(conn, &bytes);
+                    wire.send(bytes, true).await;
+                }
+                Out::Raw(bytes) => {
+                    server.journal().sent(conn, &bytes);
+                    wire.send(bytes, false).await;
+                }
+                Out::Hang => std::future::pending().await,
+                Out::Close { exit_code } => {
+                    *lock(&ending.exit_code) = exit_code;
+                    ending.gone.store(true, Ordering::SeqCst);
+                    let why = exit_code.map_or("dropped".to_owned(), |c| format!("exit {c}"));
+                    server.closed(conn, &why);
+                    cut.cancel();
+                }
+                Out::WsClose { code, reason } => {
+                    wire.ws_close(code, reason).await;
+                    ending.gone.store(true, Ordering::SeqCst);
+                    server.closed(conn, &format!("close frame {code}"));
+                    cut.cancel();
+                }
+                // HTTP-only answers; the loader refuses them on other transports.
+                Out::HttpStatus { .. } | Out::SessionExpired => {}
+            }
+        };
+        tokio::select! {
+            biased;
+            () = cut.cancelled() => return,
+            () = step => {}
+        }
+    }
+}

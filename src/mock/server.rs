@@ -1,0 +1,541 @@
+//! [`MockServer`]: the state of a scripted server shared by all its connections, and the plan of
+//! what to send for each message it receives, faults applied.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::reply::{self, Answer, Context};
+use crate::harness::journal::{Journal, What, lock};
+use crate::scenario::model::{
+    Crash, DropPhase, Era, Fault, FaultAction, Malformed, Matcher, MockSpec, Tool,
+};
+
+/// How a transport frames messages; decides how byte-level faults are carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// Newline-delimited bytes (stdio, in-memory pipes): partial writes are possible.
+    Bytes,
+    /// Whole messages (WebSocket frames).
+    Messages,
+    /// One HTTP response per request.
+    Http,
+}
+
+/// One thing a connection does while answering.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Out {
+    /// Wait.
+    Sleep(Duration),
+    /// Send one whole message (the transport frames it).
+    Send(Vec<u8>),
+    /// Write bytes as they are, no framing (byte transports).
+    Raw(Vec<u8>),
+    /// Close the connection; `exit_code` when the "process" exits.
+    Close {
+        /// The exit code, for a crash.
+        exit_code: Option<i32>,
+    },
+    /// Never answer.
+    Hang,
+    /// WebSocket close frame.
+    WsClose {
+        /// Close code.
+        code: u16,
+        /// Reason.
+        reason: String,
+    },
+    /// An HTTP status instead of an answer.
+    HttpStatus {
+        /// Status code.
+        status: u16,
+        /// `Retry-After`, seconds.
+        retry_after: Option<u64>,
+    },
+    /// HTTP 404 for a session the server no longer knows.
+    SessionExpired,
+}
+
+/// A request the server received, for `server_expect`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Received {
+    /// The connection, from 1.
+    pub conn: u64,
+    /// The method.
+    pub method: String,
+    /// For `tools/call`: the tool.
+    pub tool: Option<String>,
+    /// For `tools/call`: the arguments.
+    pub arguments: Option<Value>,
+}
+
+struct State {
+    fault_counts: Vec<u32>,
+    tool_calls: HashMap<String, u32>,
+    rng: fastrand::Rng,
+    received: Vec<Received>,
+    connections: u32,
+}
+
+/// A scripted MCP server: tools, eras, faults, and what it received.
+pub struct MockServer {
+    tools: BTreeMap<String, Tool>,
+    eras: Vec<Era>,
+    faults: Vec<Fault>,
+    flavor: Flavor,
+    max_message_size: usize,
+    journal: Arc<Journal>,
+    state: Mutex<State>,
+    down: AtomicBool,
+    generation: tokio::sync::watch::Sender<u64>,
+    next_conn: AtomicU64,
+}
+
+impl MockServer {
+    /// A server with `spec`'s tools (or `commands`, each with the default reply, when `spec`
+    /// has none) and `faults`, recording to `journal`.
+    pub fn new(
+        spec: &MockSpec,
+        commands: impl IntoIterator<Item = (String, String)>,
+        faults: Vec<Fault>,
+        flavor: Flavor,
+        max_message_size: usize,
+        seed: u64,
+        journal: Arc<Journal>,
+    ) -> Self {
+        let tools = if spec.tools.is_empty() {
+            commands
+                .into_iter()
+                .map(|(name, description)| (name, Tool::with_default_reply(description)))
+                .collect()
+        } else {
+            spec.tools.clone()
+        };
+        let eras = if spec.eras.is_empty() {
+            vec![Era::Initialize, Era::Discover]
+        } else {
+            spec.eras.clone()
+        };
+        Self {
+            tools,
+            eras,
+            state: Mutex::new(State {
+                fault_counts: vec![0; faults.len()],
+                tool_calls: HashMap::new(),
+                rng: fastrand::Rng::with_seed(seed),
+                received: Vec::new(),
+                connections: 0,
+            }),
+            faults,
+            flavor,
+            max_message_size,
+            journal,
+            down: AtomicBool::new(false),
+            generation: tokio::sync::watch::Sender::new(0),
+            next_conn: AtomicU64::new(0),
+        }
+    }
+
+    /// The journal it records to.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+
+    /// Every request received so far.
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.state).received.clone()
+    }
+
+    /// Whether the server is down (killed and not restarted).
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+
+    /// Ends every connection; the server stays down until [`Self::restart`].
+    pub fn kill(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        self.journal.record(What::Server("killed".to_owned()));
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Ends every connection; new ones are accepted.
+    pub fn restart(&self) {
+        self.down.store(false, Ordering::SeqCst);
+        self.journal.record(What::Server("restarted".to_owned()));
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Changes when the server is killed or restarted: connections end.
+    pub fn generation(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    /// A new connection: its number, and what to do before reading anything (a connection
+    /// fault), if anything.
+    pub fn connect(&self) -> (u64, Option<Vec<Out>>) {
+        let conn = self.next_conn.fetch_add(1, Ordering::SeqCst) + 1;
+        self.journal.record_conn(conn, What::Server("open".to_owned()));
+        let mut state = lock(&self.state);
+        state.connections += 1;
+        let count = state.connections;
+        let fired = self.faults.iter().enumerate().find_map(|(i, fault)| {
+            (fault.action.on_connect() && position_fires(&fault.matcher, count, &mut state.rng))
+                .then_some(i)
+        });
+        drop(state);
+        let Some(i) = fired else {
+            return (conn, None);
+        };
+        self.journal.record_conn(conn, What::Fault(format!(
+            "{} (faults[{i}], connection {count})",
+            self.faults[i].action.key()
+        )));
+        (conn, Some(vec![Out::Close { exit_code: Some(1) }]))
+    }
+
+    /// Records that a connection ended and why.
+    pub fn closed(&self, conn: u64, why: &str) {
+        self.journal
+            .record_conn(conn, What::Server(format!("closed ({why})")));
+    }
+
+    /// What to send for one incoming message on connection `conn`.
+    pub fn on_message(&self, conn: u64, bytes: &[u8]) -> Vec<Out> {
+        let message: Value = match serde_json::from_slice(bytes) {
+            Ok(m) => m,
+            Err(_) => {
+                self.journal.record_conn(conn, What::Received(format!(
+                    "(not JSON) {}",
+                    String::from_utf8_lossy(bytes).trim_end()
+                )));
+                return Vec::new();
+            }
+        };
+        self.journal.received(conn, &message);
+        let (Some(id), Some(method)) = (
+            message.get("id").cloned(),
+            message.get("method").and_then(Value::as_str),
+        ) else {
+            return Vec::new(); // a notification, or a response to us
+        };
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        let modern = params
+            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+            .is_some();
+        let tool = (method == "tools/call")
+            .then(|| params.get("name").and_then(Value::as_str).map(str::to_owned))
+            .flatten();
+        let arguments = tool.as_ref().map(|_| {
+            params
+                .get("arguments")
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()))
+        });
+        let received = Received {
+            conn,
+            method: method.to_owned(),
+            tool: tool.clone(),
+            arguments: arguments.clone(),
+        };
+        self.journal.mirror_received(&received);
+        let mut state = lock(&self.state);
+        state.received.push(received);
+        let call = match &tool {
+            Some(name) => {
+                let n = state.tool_calls.entry(name.clone()).or_insert(0);
+                *n += 1;
+                *n
+            }
+            None => 0,
+        };
+        let fired = self.faults.iter().enumerate().find_map(|(i, fault)| {
+            if fault.action.on_connect()
+                || !request_matches(fault, method, tool.as_deref(), arguments.as_ref())
+            {
+                return None;
+            }
+            state.fault_counts[i] += 1;
+            let count = state.fault_counts[i];
+            position_fires(&fault.matcher, count, &mut state.rng).then_some((i, count))
+        });
+        let jitter = fired.and_then(|(i, _)| match &self.faults[i].action {
+            FaultAction::Latency(l) if !l.jitter.0.is_zero() => {
+                let j = l.jitter.0.as_secs_f64();
+                Some(state.rng.f64() * 2.0 * j - j)
+            }
+            _ => None,
+        });
+        drop(state);
+
+        let answer = self.answer(method, &params, &id, tool.as_deref(), arguments.as_ref(), call);
+        let mut response = match answer {
+            Some(Answer::Result(mut result)) => {
+                if modern
+                    && let Some(obj) = result.as_object_mut()
+                {
+                    obj.entry("resultType").or_insert(json!("complete"));
+                }
+                json!({ "jsonrpc": "2.0", "id": id, "result": result })
+            }
+            Some(Answer::Error(e)) => error_response(&id, e.code, &e.message, e.data),
+            None => error_response(&id, -32601, &format!("Method not found: {method}"), None),
+        };
+        let Some((i, count)) = fired else {
+            return vec![Out::Send(to_bytes(&response))];
+        };
+        let fault = &self.faults[i];
+        let target = match &tool {
+            Some(t) => format!("{method} {t}"),
+            None => method.to_owned(),
+        };
+        self.journal.record_conn(conn, What::Fault(format!(
+            "{} (faults[{i}], {target} #{count})",
+            describe(&fault.action)
+        )));
+        if let FaultAction::Latency(l) = &fault.action {
+            let secs = (l.latency.0.as_secs_f64() + jitter.unwrap_or(0.0)).max(0.0);
+            return vec![
+                Out::Sleep(Duration::from_secs_f64(secs)),
+                Out::Send(to_bytes(&response)),
+            ];
+        }
+        self.apply(&fault.action, &id, &mut response)
+    }
+
+    fn answer(
+        &self,
+        method: &str,
+        params: &Value,
+        id: &Value,
+        tool: Option<&str>,
+        arguments: Option<&Value>,
+        call: u32,
+    ) -> Option<Answer> {
+        let result = match method {
+            "initialize" if self.eras.contains(&Era::Initialize) => {
+                reply::initialize_result(params)
+            }
+            "server/discover" if self.eras.contains(&Era::Discover) => reply::discover_result(),
+            "ping" => json!({}),
+            "tools/list" => reply::tools_list(self.tools.iter()),
+            "tools/call" => {
+                let name = tool.unwrap_or_default();
+                let Some(spec) = self.tools.get(name) else {
+                    return Some(Answer::Error(crate::scenario::model::JsonRpcErrorSpec {
+                        code: -32602,
+                        message: format!("Unknown tool: {name}"),
+                        data: None,
+                    }));
+                };
+                let index = (call as usize).saturating_sub(1).min(spec.replies.len() - 1);
+                let null = Value::Null;
+                let cx = Context {
+                    id,
+                    tool: name,
+                    args: arguments.unwrap_or(&null),
+                    call,
+                };
+                return Some(reply::answer(&spec.replies[index], &cx));
+            }
+            _ => return None,
+        };
+        Some(Answer::Result(result))
+    }
+
+    fn apply(&self, action: &FaultAction, id: &Value, response: &mut Value) -> Vec<Out> {
+        let bytes = to_bytes(response);
+        let framed = || {
+            let mut b = bytes.clone();
+            b.push(b'\n');
+            b
+        };
+        let close = |phase: DropPhase, exit_code: Option<i32>| match phase {
+            DropPhase::BeforeResponse => vec![Out::Close { exit_code }],
+            DropPhase::MidResponse => vec![
+                self.partial(bytes[..bytes.len() / 2].to_vec()),
+                Out::Close { exit_code },
+            ],
+            DropPhase::AfterResponse => vec![Out::Send(bytes.clone()), Out::Close { exit_code }],
+        };
+        match action {
+            FaultAction::Delay(d) => vec![Out::Sleep(d.0), Out::Send(bytes)],
+            FaultAction::Hang | FaultAction::NeverHandshake => vec![Out::Hang],
+            FaultAction::Drop(d) => close(d.phase, None),
+            FaultAction::Crash(Crash { exit_code, phase }) => close(*phase, Some(*exit_code)),
+            FaultAction::ExitBeforeHandshake => vec![Out::Close { exit_code: Some(1) }],
+            FaultAction::JsonRpcError(e) => vec![Out::Send(to_bytes(&error_response(
+                id,
+                e.code,
+                &e.message,
+                e.data.clone(),
+            )))],
+            FaultAction::IsError(text) => {
+                let mut r = json!({ "jsonrpc": "2.0", "id": id, "result": reply::text_result(text.clone(), true) });
+                if let Some(t) = response.pointer("/result/resultType").cloned() {
+                    r["result"]["resultType"] = t;
+                }
+                vec![Out::Send(to_bytes(&r))]
+            }
+            FaultAction::Malformed(kind) => self.malformed(*kind, id, response, bytes),
+            FaultAction::HttpStatus(s) => vec![Out::HttpStatus {
+                status: s.status,
+                retry_after: s.retry_after,
+            }],
+            FaultAction::WsClose(c) => vec![Out::WsClose {
+                code: c.code,
+                reason: c.reason.clone(),
+            }],
+            FaultAction::SessionExpired => vec![Out::SessionExpired],
+            FaultAction::Latency(l) => vec![Out::Sleep(l.latency.0), Out::Send(bytes)],
+            FaultAction::Bandwidth(rate) => {
+                let all = framed();
+                if self.flavor != Flavor::Bytes {
+                    let secs = all.len() as f64 / *rate as f64;
+                    return vec![Out::Sleep(Duration::from_secs_f64(secs)), Out::Send(bytes)];
+                }
+                let chunk = (*rate / 10).max(1) as usize;
+                let pause = Duration::from_secs_f64(chunk as f64 / *rate as f64);
+                all.chunks(chunk)
+                    .flat_map(|c| [Out::Sleep(pause), Out::Raw(c.to_vec())])
+                    .collect()
+            }
+            FaultAction::Slicer(s) => {
+                let all = framed();
+                let size = s.size as usize;
+                if self.flavor != Flavor::Bytes {
+                    let slices = all.len().div_ceil(size) as u32;
+                    return vec![Out::Sleep(s.delay.0 * slices), Out::Send(bytes)];
+                }
+                all.chunks(size)
+                    .flat_map(|c| [Out::Raw(c.to_vec()), Out::Sleep(s.delay.0)])
+                    .collect()
+            }
+            FaultAction::LimitData(n) => {
+                let all = framed();
+                let cut = (*n as usize).min(all.len());
+                vec![self.partial(all[..cut].to_vec()), Out::Close { exit_code: None }]
+            }
+            FaultAction::ResetPeer => vec![Out::Close { exit_code: None }],
+            FaultAction::Timeout(d) if d.0.is_zero() => vec![Out::Hang],
+            FaultAction::Timeout(d) => vec![Out::Sleep(d.0), Out::Close { exit_code: None }],
+        }
+    }
+
+    /// Part of a message: raw bytes on byte transports, a (broken) whole message elsewhere.
+    fn partial(&self, bytes: Vec<u8>) -> Out {
+        match self.flavor {
+            Flavor::Bytes => Out::Raw(bytes),
+            Flavor::Messages | Flavor::Http => Out::Send(bytes),
+        }
+    }
+
+    fn malformed(&self, kind: Malformed, id: &Value, response: &Value, bytes: Vec<u8>) -> Vec<Out> {
+        match kind {
+            Malformed::InvalidJson => vec![Out::Send(b"{\"jsonrpc\": \"2.0\", this is not JSON".to_vec())],
+            Malformed::Truncated => vec![Out::Send(bytes[..bytes.len() / 2].to_vec())],
+            Malformed::WrongId => {
+                let mut r = response.clone();
+                r["id"] = json!(987_654_321);
+                vec![Out::Send(to_bytes(&r))]
+            }
+            Malformed::WrongShape => vec![Out::Send(to_bytes(
+                &json!({ "jsonrpc": "2.0", "id": id, "result": { "content": "not a list of blocks" } }),
+            ))],
+            Malformed::InvalidUtf8 => {
+                let mut b = bytes;
+                let at = find(&b, b"\"text\":\"").map_or(b.len() / 2, |i| i + 8);
+                b.splice(at..at, [0xff, 0xfe, 0xfd]);
+                vec![Out::Send(b)]
+            }
+            Malformed::Oversized => {
+                let text = "x".repeat(self.max_message_size + 1);
+                vec![Out::Send(to_bytes(&json!({
+                    "jsonrpc": "2.0", "id": id, "result": reply::text_result(text, false)
+                })))]
+            }
+            Malformed::StrayStdout => match self.flavor {
+                Flavor::Bytes => vec![Out::Raw(b"debug: handling the call\n".to_vec()), Out::Send(bytes)],
+                _ => vec![Out::Send(b"debug: handling the call".to_vec()), Out::Send(bytes)],
+            },
+            Malformed::DuplicateResponse => vec![Out::Send(bytes.clone()), Out::Send(bytes)],
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn to_bytes(message: &Value) -> Vec<u8> {
+    serde_json::to_vec(message).unwrap_or_default()
+}
+
+fn error_response(id: &Value, code: i64, message: &str, data: Option<Value>) -> Value {
+    let mut error = json!({ "code": code, "message": message });
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": error })
+}
+
+/// A fault as the transcript shows it.
+fn describe(action: &FaultAction) -> String {
+    match action {
+        FaultAction::Delay(d) => format!("delay {d}"),
+        FaultAction::Malformed(m) => format!("malformed {}", m.as_str()),
+        FaultAction::Crash(c) => format!("crash (exit {})", c.exit_code),
+        FaultAction::JsonRpcError(e) => format!("jsonrpc_error {}", e.code),
+        FaultAction::HttpStatus(s) => format!("http_status {}", s.status),
+        FaultAction::WsClose(c) => format!("ws_close {}", c.code),
+        FaultAction::Timeout(d) => format!("timeout {d}"),
+        FaultAction::LimitData(n) => format!("limit_data {n}"),
+        other => other.key().to_owned(),
+    }
+}
+
+/// Whether a request is one the fault is about (before counting).
+fn request_matches(
+    fault: &Fault,
+    method: &str,
+    tool: Option<&str>,
+    arguments: Option<&Value>,
+) -> bool {
+    let m = &fault.matcher;
+    let method_ok = match &m.method {
+        Some(want) => want == method,
+        None if fault.action.on_handshake() => {
+            method == "initialize" || method == "server/discover"
+        }
+        None => method == "tools/call",
+    };
+    let tool_ok = m.tool.as_deref().is_none_or(|want| Some(want) == tool);
+    let args_ok = m
+        .arguments
+        .as_ref()
+        .is_none_or(|want| arguments.is_some_and(|got| contains(got, want)));
+    method_ok && tool_ok && args_ok
+}
+
+/// Whether the `count`th matching request fires (nth / first / every / probability).
+fn position_fires(m: &Matcher, count: u32, rng: &mut fastrand::Rng) -> bool {
+    let position = match (m.nth, m.first, m.every) {
+        (Some(n), _, _) => count == n,
+        (_, Some(n), _) => count <= n,
+        (_, _, Some(k)) => count % k == 0,
+        _ => true,
+    };
+    position && m.probability.is_none_or(|p| rng.f64() < p)
+}
+
+/// Whether `got` contains everything in `want` (objects partially, other values exactly).
+pub fn contains(got: &Value, want: &Value) -> bool {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| g.get(k).is_some_and(|gv| contains(gv, wv))),
+        _ => got == want,
+    }
+}

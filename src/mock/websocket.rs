@@ -1,0 +1,129 @@
+//! The mock over WebSocket: a tungstenite server on 127.0.0.1, one MCP connection per socket.
+
+use std::sync::Arc;
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_util::sync::CancellationToken;
+
+use super::MockServer;
+use super::plan::{Ending, Wire, run_plan};
+use crate::transport::BoxFuture;
+use crate::transport::websocket::SUBPROTOCOL;
+
+type Sink = futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
+
+struct WsWire(tokio::sync::Mutex<Sink>);
+
+impl Wire for WsWire {
+    fn send(&self, bytes: Vec<u8>, _framed: bool) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let message = match String::from_utf8(bytes) {
+                Ok(text) => Message::Text(Utf8Bytes::from(text)),
+                Err(e) => Message::Binary(Bytes::from(e.into_bytes())),
+            };
+            let _ = self.0.lock().await.send(message).await;
+        })
+    }
+
+    fn ws_close(&self, code: u16, reason: String) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let frame = CloseFrame {
+                code: CloseCode::from(code),
+                reason: Utf8Bytes::from(reason),
+            };
+            let _ = self.0.lock().await.send(Message::Close(Some(frame))).await;
+        })
+    }
+}
+
+/// Accepts connections until `stop`; each is served by `server`.
+pub(super) async fn listen(
+    server: Arc<MockServer>,
+) -> std::io::Result<(u16, tokio::task::JoinHandle<()>, CancellationToken)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                () = stopped.cancelled() => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    if server.is_down() {
+                        drop(stream); // a killed server: the connection ends at once
+                        continue;
+                    }
+                    connections.spawn(serve(server.clone(), stream, stopped.clone()));
+                }
+            }
+        }
+        connections.shutdown().await;
+    });
+    Ok((port, task, stop))
+}
+
+async fn serve(server: Arc<MockServer>, stream: TcpStream, stop: CancellationToken) {
+    let callback = |request: &Request, mut response: Response| {
+        let offered = request
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
+        if offered {
+            response.headers_mut().insert(
+                "sec-websocket-protocol",
+                http::HeaderValue::from_static(SUBPROTOCOL),
+            );
+        }
+        Ok(response)
+    };
+    let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+        return;
+    };
+    let (sink, mut stream) = socket.split();
+    let wire = Arc::new(WsWire(tokio::sync::Mutex::new(sink)));
+    let (conn, early) = server.connect();
+    let cut = CancellationToken::new();
+    let ending = Ending::default();
+    if let Some(plan) = early {
+        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
+    }
+    let mut generation = server.generation();
+    generation.mark_unchanged();
+    let mut tasks = tokio::task::JoinSet::new();
+    let why = loop {
+        tokio::select! {
+            () = cut.cancelled() => break None,
+            () = stop.cancelled() => break Some("server stopped"),
+            _ = generation.changed() => break Some("killed"),
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    let plan = server.on_message(conn, text.as_bytes());
+                    if plan.is_empty() {
+                        continue;
+                    }
+                    let (server, wire, cut, ending) =
+                        (server.clone(), wire.clone(), cut.clone(), ending.clone());
+                    tasks.spawn(async move {
+                        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
+                    });
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Some("closed by the client"),
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    cut.cancel();
+    tasks.shutdown().await;
+    if let Some(why) = why {
+        server.closed(conn, why);
+    }
+    // Dropping the socket without a close frame: a crash looks like a reset.
+}

@@ -1,0 +1,442 @@
+//! Loading scenario files: YAML with positioned errors and nearest-key hints, the cattackle
+//! configuration resolved, and the checks that need the whole file.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::model::{Clock, FaultAction, Malformed, MockTransport, Scenario, ServerKind};
+use crate::config::{
+    self, CattackleConfig, ConfigError, Diagnostic, Severity, TransportKind, did_you_mean,
+};
+
+/// Why a scenario file cannot run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The YAML is invalid or does not fit the format.
+    #[error("{diagnostic}")]
+    Parse {
+        /// Where and what.
+        diagnostic: Box<Diagnostic>,
+        /// The file's text, for rendering.
+        source_text: String,
+    },
+    /// The cattackle configuration the scenario names does not load.
+    #[error("{file}: the cattackle configuration does not load:\n{source}")]
+    Config {
+        /// The scenario file.
+        file: String,
+        /// Why.
+        source: ConfigError,
+    },
+}
+
+impl ScenarioError {
+    /// Rendered for people, with the offending line for parse errors.
+    pub fn render(&self) -> String {
+        match self {
+            Self::Parse {
+                diagnostic,
+                source_text,
+            } => diagnostic.render(source_text),
+            Self::Config { file, source } => {
+                format!("{file}: the cattackle configuration does not load:\n{}", source.render())
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Where a trial's server is: a mock over one transport, or the real cattackle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialTarget {
+    /// The mock, over this transport.
+    Mock(MockTransport),
+    /// The cattackle itself, over its configured transport.
+    Real(TransportKind),
+}
+
+impl TrialTarget {
+    /// The name used in trial names and snapshot names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mock(t) => t.as_str(),
+            Self::Real(TransportKind::Stdio) => "real-stdio",
+            Self::Real(TransportKind::WebSocket) => "real-websocket",
+            Self::Real(TransportKind::Http) => "real-http",
+        }
+    }
+
+    /// Whether the run uses a virtual clock by default.
+    pub fn in_process(self) -> bool {
+        matches!(self, Self::Mock(t) if t.in_process())
+    }
+}
+
+/// A loaded scenario: the file, the parsed scenario and its cattackle configuration text.
+#[derive(Clone, Debug)]
+pub struct ScenarioFile {
+    /// The file as named by the user.
+    pub path: PathBuf,
+    /// The name of its trials: the path under the scenarios root, without `.yaml`.
+    pub id: String,
+    /// What it says.
+    pub scenario: Scenario,
+    /// The `cattackle.toml` text (overrides applied); `{port}` is filled in at run time.
+    pub config_text: String,
+    /// How the configuration is named in its diagnostics.
+    pub config_name: String,
+    /// The configuration as loaded (with `{port}` = 1), for checks and for mock tools.
+    pub config: CattackleConfig,
+}
+
+impl ScenarioFile {
+    /// The runs it asks for, one per transport.
+    pub fn targets(&self) -> Vec<TrialTarget> {
+        match self.scenario.server {
+            ServerKind::Real => vec![TrialTarget::Real(self.config.mcp.transport.kind())],
+            ServerKind::Mock if self.scenario.transports.is_empty() => {
+                vec![TrialTarget::Mock(MockTransport::Stdio)]
+            }
+            ServerKind::Mock => self
+                .scenario
+                .transports
+                .iter()
+                .map(|t| TrialTarget::Mock(*t))
+                .collect(),
+        }
+    }
+
+    /// The configuration with `{port}` replaced, and `overrides` (a reload) merged.
+    pub fn config_for(&self, port: u16, reload: Option<&Value>) -> Result<CattackleConfig, ScenarioError> {
+        let text = self.config_text.replace("{port}", &port.to_string());
+        let text = match reload {
+            Some(overrides) => merge_overrides(&text, overrides).map_err(|message| {
+                self.invalid_at(0, format!("reload: {message}"))
+            })?,
+            None => text,
+        };
+        config::load_str(&self.config_name, &text)
+            .map(|loaded| loaded.config)
+            .map_err(|source| ScenarioError::Config {
+                file: self.path.display().to_string(),
+                source,
+            })
+    }
+
+    fn invalid_at(&self, offset: usize, message: String) -> ScenarioError {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        invalid(&self.path, &text, offset, message)
+    }
+}
+
+fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ScenarioError {
+    let file = path.display().to_string();
+    let end = text[offset.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |n| offset + n);
+    ScenarioError::Parse {
+        diagnostic: Box::new(Diagnostic::new(
+            Severity::Error,
+            &file,
+            text,
+            offset.min(text.len())..end.max(offset.min(text.len())),
+            message,
+        )),
+        source_text: text.to_owned(),
+    }
+}
+
+/// Loads one scenario file. `root` names its trials (the path under `root`).
+pub fn load_file(path: &Path, root: &Path) -> Result<ScenarioFile, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let id = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .with_extension("")
+        .to_string_lossy()
+        .replace('\\', "/");
+    load_str(path, &id, &text)
+}
+
+/// Loads a scenario from `text`, as if read from `path`.
+pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let (config_text, config_name) = config_source(path, text, base, &scenario)?;
+    let config = config::load_str(&config_name, &config_text.replace("{port}", "1"))
+        .map(|l| l.config)
+        .map_err(|source| ScenarioError::Config {
+            file: path.display().to_string(),
+            source,
+        })?;
+    let file = ScenarioFile {
+        path: path.to_owned(),
+        id: id.to_owned(),
+        scenario,
+        config_text,
+        config_name,
+        config,
+    };
+    check(&file, text)?;
+    Ok(file)
+}
+
+fn config_source(
+    path: &Path,
+    text: &str,
+    base: &Path,
+    scenario: &Scenario,
+) -> Result<(String, String), ScenarioError> {
+    let spec = &scenario.cattackle;
+    let at = top_key(text, "cattackle");
+    let (raw, name) = match (&spec.file, &spec.inline) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(path, text, at, "`cattackle` takes `file` or `inline`, not both".into()));
+        }
+        (None, None) => {
+            return Err(invalid(path, text, at, "`cattackle` needs `file` (a cattackle.toml) or `inline` (its [cattackle] table)".into()));
+        }
+        (Some(file), None) => {
+            let mut file = base.join(file);
+            if file.is_dir() {
+                file = file.join(config::FILE_NAME);
+            }
+            let raw = std::fs::read_to_string(&file).map_err(|source| ScenarioError::Io {
+                path: file.clone(),
+                source,
+            })?;
+            // Positioned diagnostics for the file as written, before any override.
+            config::load_str(file.display().to_string(), &raw.replace("{port}", "1")).map_err(
+                |source| ScenarioError::Config {
+                    file: path.display().to_string(),
+                    source,
+                },
+            )?;
+            (raw, file.display().to_string())
+        }
+        (None, Some(inline)) => {
+            let table = toml::Value::try_from(serde_json::json!({ "cattackle": inline }))
+                .map_err(|e| invalid(path, text, at, format!("`cattackle.inline` is not a valid table: {e}")))?;
+            let raw = toml::to_string(&table)
+                .map_err(|e| invalid(path, text, at, format!("`cattackle.inline`: {e}")))?;
+            (raw, format!("{} (cattackle.inline)", path.display()))
+        }
+    };
+    match &spec.overrides {
+        None => Ok((raw, name)),
+        Some(overrides) => {
+            let merged = merge_overrides(&raw, overrides)
+                .map_err(|m| invalid(path, text, at, format!("`cattackle.overrides`: {m}")))?;
+            Ok((merged, format!("{name} (with the scenario's overrides)")))
+        }
+    }
+}
+
+/// Merges `overrides` (a mapping) over the `[cattackle]` table of `toml_text` (or its root, in
+/// the flat form).
+fn merge_overrides(toml_text: &str, overrides: &Value) -> Result<String, String> {
+    let mut doc: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let overrides = toml::Value::try_from(overrides).map_err(|e| e.to_string())?;
+    let toml::Value::Table(overrides) = overrides else {
+        return Err("must be a mapping".to_owned());
+    };
+    let target = match doc.get_mut("cattackle") {
+        Some(toml::Value::Table(t)) => t,
+        _ => &mut doc,
+    };
+    merge(target, overrides);
+    toml::to_string(&doc).map_err(|e| e.to_string())
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Byte offset of a top-level key, or 0.
+fn top_key(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with(key) && line[key.len()..].trim_start().starts_with(':') {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// Checks that need the whole file: faults against transports, clocks against I/O.
+fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
+    let s = &file.scenario;
+    let fail = |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
+    if s.server == ServerKind::Real {
+        if !s.transports.is_empty() {
+            return fail("transports", "`transports` is for mocks: a real server uses the transport of its configuration".into());
+        }
+        if !s.faults.is_empty() {
+            return fail("faults", "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step".into());
+        }
+    } else if s.launch.is_some() {
+        return fail("launch", "`launch` starts a real server: it needs `server: real`".into());
+    }
+    let targets = file.targets();
+    if s.clock == Some(Clock::Virtual)
+        && let Some(t) = targets.iter().find(|t| !t.in_process())
+    {
+        return fail(
+            "clock",
+            format!(
+                "`clock: virtual` needs every server in-process, but `{}` does real I/O: a paused \
+                 tokio clock jumps ahead while real I/O is pending, so timeouts would fire \
+                 early. Use `clock: real` (or only the `stdio` mock transport)",
+                t.as_str()
+            ),
+        );
+    }
+    for (i, fault) in s.faults.iter().enumerate() {
+        for target in &targets {
+            let TrialTarget::Mock(transport) = target else { continue };
+            if let Some(why) = unsupported(&fault.action, *transport) {
+                return fail(
+                    "faults",
+                    format!("faults[{i}]: `{}` is not available on `{}`: {why}", fault.action.key(), transport.as_str()),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a fault cannot be carried out over a transport, if it cannot.
+fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'static str> {
+    use MockTransport::{Http, Stdio, StdioProcess, Websocket};
+    match (action, transport) {
+        (FaultAction::HttpStatus(_) | FaultAction::SessionExpired, Stdio | StdioProcess | Websocket) => {
+            Some("it is an HTTP fault")
+        }
+        (FaultAction::WsClose(_), Stdio | StdioProcess | Http) => Some("it is a WebSocket fault"),
+        (
+            FaultAction::Drop(_)
+            | FaultAction::Crash(_)
+            | FaultAction::ExitBeforeHandshake
+            | FaultAction::ResetPeer
+            | FaultAction::LimitData(_)
+            | FaultAction::Timeout(_),
+            Http,
+        ) => Some("the HTTP mock (wiremock) answers every request and cannot cut a connection; use `http_status` or `session_expired`"),
+        (FaultAction::Malformed(Malformed::StrayStdout | Malformed::DuplicateResponse), Http) => {
+            Some("an HTTP response carries one body")
+        }
+        _ => None,
+    }
+}
+
+/// A serde_yaml error as a positioned diagnostic with the nearest valid key.
+fn yaml_error(path: &Path, text: &str, error: &serde_yaml::Error) -> ScenarioError {
+    let full = error.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_owned(),
+        None => full.clone(),
+    };
+    let offset = error.location().map_or(0, |l| l.index());
+    let mut diagnostic_message = message.clone();
+    let mut help = None;
+    for marker in ["unknown field `", "unknown variant `"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            let unknown = rest.split('`').next().unwrap_or_default();
+            let candidates: Vec<&str> = rest
+                .split('`')
+                .skip(1)
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            let what = if marker.contains("field") { "key" } else { "value" };
+            let prefix = &message[..start];
+            diagnostic_message = format!("{prefix}unknown {what} `{unknown}`");
+            help = Some(match did_you_mean(unknown, candidates.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("expected one of {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+            });
+        }
+    }
+    let file = path.display().to_string();
+    let start = offset.min(text.len());
+    let end = text[start..]
+        .find(|c: char| c == ':' || c == '\n' || c == ',' || c == '}')
+        .map_or(text.len(), |n| start + n)
+        .max(start + 1)
+        .min(text.len().max(start));
+    let mut diagnostic = Diagnostic::new(Severity::Error, &file, text, start..end, diagnostic_message);
+    diagnostic.help = help;
+    ScenarioError::Parse {
+        diagnostic: Box::new(diagnostic),
+        source_text: text.to_owned(),
+    }
+}
+
+/// Every `.yaml`/`.yml` file under `paths` (files as given, directories recursively, sorted).
+/// Directories named `invalid` are skipped unless named directly: they hold files that must
+/// fail to load.
+pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut out)?;
+        } else if path.is_file() {
+            out.push(path.clone());
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: no such file or directory", path.display()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name != "invalid" && name != "snapshots" {
+                walk(&path, out)?;
+            }
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The JSON Schema of scenario files, generated from the Rust types.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,393 @@
+//! Faults: what the mock does wrong, and to which requests.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::super::Dur;
+use super::JsonRpcErrorSpec;
+
+/// Which requests a fault applies to. All given conditions must hold.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    /// The JSON-RPC method. Default `tools/call` (connection faults ignore it).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The tool name (`tools/call` only).
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// Arguments the request must contain (a partial match).
+    #[serde(default)]
+    pub arguments: Option<Value>,
+    /// Only the nth matching request (1-based), counted over the whole run.
+    #[serde(default)]
+    pub nth: Option<u32>,
+    /// Only the first N matching requests.
+    #[serde(default)]
+    pub first: Option<u32>,
+    /// Every kth matching request (the kth, 2kth, …).
+    #[serde(default)]
+    pub every: Option<u32>,
+    /// Each matching request with this probability, drawn from the scenario's seed.
+    #[serde(default)]
+    pub probability: Option<f64>,
+}
+
+/// One fault: a matcher and exactly one action.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "FaultSpec")]
+pub struct Fault {
+    /// Which requests (or connections) it applies to.
+    pub matcher: Matcher,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// Answer late.
+    Delay(Dur),
+    /// Never answer; the connection stays open.
+    Hang,
+    /// Close the connection (end the process).
+    Drop(Drop),
+    /// Exit with a code (in-process: close and report the code).
+    Crash(Crash),
+    /// Close each new connection before reading anything.
+    ExitBeforeHandshake,
+    /// Never answer the handshake.
+    NeverHandshake,
+    /// Answer with a JSON-RPC error.
+    JsonRpcError(JsonRpcErrorSpec),
+    /// Answer with `isError: true` and this text.
+    IsError(String),
+    /// Answer with something broken.
+    Malformed(Malformed),
+    /// HTTP only: answer with this status.
+    HttpStatus(HttpStatus),
+    /// WebSocket only: send a close frame.
+    WsClose(WsClose),
+    /// HTTP only: answer 404 as a server that lost the session.
+    SessionExpired,
+    /// Toxiproxy `latency`: delay each matching answer by `latency` ± `jitter` (seeded).
+    Latency(Latency),
+    /// Toxiproxy `bandwidth`: send matching answers at this many bytes per second.
+    Bandwidth(u64),
+    /// Toxiproxy `slicer`: send matching answers in slices with a delay between them.
+    Slicer(Slicer),
+    /// Toxiproxy `limit_data`: send only this many bytes of the answer, then close.
+    LimitData(u64),
+    /// Toxiproxy `reset_peer`: close the connection at once.
+    ResetPeer,
+    /// Toxiproxy `timeout`: send nothing, close after this long (never if 0).
+    Timeout(Dur),
+}
+
+impl FaultAction {
+    /// The key that names the action in a scenario file.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Delay(_) => "delay",
+            Self::Hang => "hang",
+            Self::Drop(_) => "drop",
+            Self::Crash(_) => "crash",
+            Self::ExitBeforeHandshake => "exit_before_handshake",
+            Self::NeverHandshake => "never_handshake",
+            Self::JsonRpcError(_) => "jsonrpc_error",
+            Self::IsError(_) => "is_error",
+            Self::Malformed(_) => "malformed",
+            Self::HttpStatus(_) => "http_status",
+            Self::WsClose(_) => "ws_close",
+            Self::SessionExpired => "session_expired",
+            Self::Latency(_) => "latency",
+            Self::Bandwidth(_) => "bandwidth",
+            Self::Slicer(_) => "slicer",
+            Self::LimitData(_) => "limit_data",
+            Self::ResetPeer => "reset_peer",
+            Self::Timeout(_) => "timeout",
+        }
+    }
+
+    /// Whether the fault is about connections (not requests).
+    pub fn on_connect(&self) -> bool {
+        matches!(self, Self::ExitBeforeHandshake)
+    }
+
+    /// Whether the fault targets the handshake requests by default.
+    pub fn on_handshake(&self) -> bool {
+        matches!(self, Self::NeverHandshake)
+    }
+}
+
+/// When a `drop` happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DropPhase {
+    /// Instead of answering (default).
+    #[default]
+    BeforeResponse,
+    /// Halfway through writing the answer.
+    MidResponse,
+    /// Right after answering.
+    AfterResponse,
+}
+
+/// `drop`: `true`, or `{ phase: … }`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Drop {
+    /// When the connection closes.
+    #[serde(default)]
+    pub phase: DropPhase,
+}
+
+/// `crash`: the process exits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Crash {
+    /// The exit code. Default 1.
+    #[serde(default = "one")]
+    pub exit_code: i32,
+    /// When it exits.
+    #[serde(default)]
+    pub phase: DropPhase,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// Ways an answer can be broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Malformed {
+    /// A line that is not JSON.
+    InvalidJson,
+    /// The first half of the answer, then a newline.
+    Truncated,
+    /// The answer with an id nobody asked for.
+    WrongId,
+    /// A JSON-RPC response whose `result` is not a `CallToolResult`.
+    WrongShape,
+    /// The answer with invalid UTF-8 bytes in a string.
+    InvalidUtf8,
+    /// An answer larger than the client's `max_message_size` (plus one byte).
+    Oversized,
+    /// A line of plain text before the answer (a `print` to stdout).
+    StrayStdout,
+    /// The answer, twice.
+    DuplicateResponse,
+}
+
+impl Malformed {
+    /// The spelling in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidJson => "invalid_json",
+            Self::Truncated => "truncated",
+            Self::WrongId => "wrong_id",
+            Self::WrongShape => "wrong_shape",
+            Self::InvalidUtf8 => "invalid_utf8",
+            Self::Oversized => "oversized",
+            Self::StrayStdout => "stray_stdout",
+            Self::DuplicateResponse => "duplicate_response",
+        }
+    }
+}
+
+/// `http_status`: an HTTP error status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpStatus {
+    /// The status code, e.g. 503.
+    pub status: u16,
+    /// A `Retry-After` header, in seconds.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+/// `ws_close`: a WebSocket close frame.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WsClose {
+    /// The close code, e.g. 1011.
+    pub code: u16,
+    /// The close reason.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `latency`: a delay with jitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    /// The base delay.
+    pub latency: Dur,
+    /// Up to this much more or less, drawn from the seed.
+    #[serde(default)]
+    pub jitter: Dur,
+}
+
+/// `slicer`: small writes with pauses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slicer {
+    /// Bytes per slice.
+    pub size: u64,
+    /// Pause between slices.
+    #[serde(default)]
+    pub delay: Dur,
+}
+
+/// A fault, as written: `match` and exactly one action key.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultSpec {
+    /// Which requests it applies to. Default: every `tools/call`.
+    #[serde(default, rename = "match")]
+    matcher: Option<Matcher>,
+    /// Answer late by this long.
+    #[serde(default)]
+    delay: Option<Dur>,
+    /// `true`: never answer.
+    #[serde(default)]
+    hang: Option<bool>,
+    /// `true` or `{ phase: before_response | mid_response | after_response }`: close the connection.
+    #[serde(default)]
+    drop: Option<DropSpec>,
+    /// `{ exit_code, phase }`: the process exits.
+    #[serde(default)]
+    crash: Option<Crash>,
+    /// `true`: close each new connection before the handshake.
+    #[serde(default)]
+    exit_before_handshake: Option<bool>,
+    /// `true`: never answer `initialize` / `server/discover`.
+    #[serde(default)]
+    never_handshake: Option<bool>,
+    /// `{ code, message }`: a JSON-RPC error.
+    #[serde(default)]
+    jsonrpc_error: Option<JsonRpcErrorSpec>,
+    /// A result with `isError: true` and this text.
+    #[serde(default)]
+    is_error: Option<String>,
+    /// A broken answer.
+    #[serde(default)]
+    malformed: Option<Malformed>,
+    /// HTTP only: `{ status, retry_after }`.
+    #[serde(default)]
+    http_status: Option<HttpStatus>,
+    /// WebSocket only: `{ code, reason }`.
+    #[serde(default)]
+    ws_close: Option<WsClose>,
+    /// HTTP only, `true`: 404 as for a session the server no longer knows.
+    #[serde(default)]
+    session_expired: Option<bool>,
+    /// `{ latency, jitter }`.
+    #[serde(default)]
+    latency: Option<Latency>,
+    /// Bytes per second.
+    #[serde(default)]
+    bandwidth: Option<u64>,
+    /// `{ size, delay }`.
+    #[serde(default)]
+    slicer: Option<Slicer>,
+    /// Bytes of the answer sent before the connection closes.
+    #[serde(default)]
+    limit_data: Option<u64>,
+    /// `true`: close the connection at once.
+    #[serde(default)]
+    reset_peer: Option<bool>,
+    /// Send nothing, close after this long (never if 0).
+    #[serde(default)]
+    timeout: Option<Dur>,
+}
+
+/// `drop: true` or `drop: { phase }`.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum DropSpec {
+    Flag(bool),
+    Phase(Drop),
+}
+
+impl TryFrom<FaultSpec> for Fault {
+    type Error = String;
+
+    fn try_from(spec: FaultSpec) -> Result<Self, String> {
+        let flag = |set: Option<bool>, action: FaultAction| set.filter(|b| *b).map(|_| action);
+        let drop = spec.drop.and_then(|d| match d {
+            DropSpec::Flag(true) => Some(FaultAction::Drop(Drop::default())),
+            DropSpec::Flag(false) => None,
+            DropSpec::Phase(p) => Some(FaultAction::Drop(p)),
+        });
+        let mut actions: Vec<FaultAction> = [
+            spec.delay.map(FaultAction::Delay),
+            flag(spec.hang, FaultAction::Hang),
+            drop,
+            spec.crash.map(FaultAction::Crash),
+            flag(spec.exit_before_handshake, FaultAction::ExitBeforeHandshake),
+            flag(spec.never_handshake, FaultAction::NeverHandshake),
+            spec.jsonrpc_error.map(FaultAction::JsonRpcError),
+            spec.is_error.map(FaultAction::IsError),
+            spec.malformed.map(FaultAction::Malformed),
+            spec.http_status.map(FaultAction::HttpStatus),
+            spec.ws_close.map(FaultAction::WsClose),
+            flag(spec.session_expired, FaultAction::SessionExpired),
+            spec.latency.map(FaultAction::Latency),
+            spec.bandwidth.map(FaultAction::Bandwidth),
+            spec.slicer.map(FaultAction::Slicer),
+            spec.limit_data.map(FaultAction::LimitData),
+            flag(spec.reset_peer, FaultAction::ResetPeer),
+            spec.timeout.map(FaultAction::Timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if actions.len() > 1 {
+            let keys: Vec<String> = actions.iter().map(|a| format!("`{}`", a.key())).collect();
+            return Err(format!(
+                "a fault has exactly one action; found {} (write one fault each)",
+                keys.join(" and ")
+            ));
+        }
+        let action = actions.pop().ok_or_else(|| {
+            "a fault needs an action: one of `delay`, `hang`, `drop`, `crash`, \
+             `exit_before_handshake`, `never_handshake`, `jsonrpc_error`, `is_error`, \
+             `malformed`, `http_status`, `ws_close`, `session_expired`, `latency`, `bandwidth`, \
+             `slicer`, `limit_data`, `reset_peer`, `timeout`"
+                .to_owned()
+        })?;
+        let matcher = spec.matcher.unwrap_or_default();
+        let exclusive = [matcher.nth.is_some(), matcher.first.is_some(), matcher.every.is_some()];
+        if exclusive.iter().filter(|b| **b).count() > 1 {
+            return Err("`match` takes one of `nth`, `first`, `every`".to_owned());
+        }
+        if matcher.nth == Some(0) || matcher.every == Some(0) {
+            return Err("`nth` and `every` count from 1".to_owned());
+        }
+        if let Some(p) = matcher.probability
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(format!("`probability` is between 0 and 1, not {p}"));
+        }
+        if matches!(action, FaultAction::Bandwidth(0)) {
+            return Err("`bandwidth` must be at least 1 byte per second".to_owned());
+        }
+        if matches!(action, FaultAction::Slicer(Slicer { size: 0, .. })) {
+            return Err("`slicer.size` must be at least 1 byte".to_owned());
+        }
+        Ok(Self { matcher, action })
+    }
+}
+
+impl JsonSchema for Fault {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Fault".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        FaultSpec::json_schema(generator)
+    }
+}

@@ -1,0 +1,226 @@
+//! The scripted server: its tools and how each answers.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The scripted MCP server.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MockSpec {
+    /// The tools it lists and how they answer. Default: one tool per command of the cattackle
+    /// configuration, each answering `{"data": "{{args.text}}", "error": null}`.
+    #[serde(default)]
+    pub tools: BTreeMap<String, Tool>,
+    /// Which handshakes it answers. Default both: `2025` (`initialize`) and `2026`
+    /// (`server/discover`).
+    #[serde(default)]
+    pub eras: Vec<Era>,
+}
+
+/// A spec era of the MCP handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Era {
+    /// `initialize` + `notifications/initialized` (2025-06-18, 2025-11-25).
+    #[serde(rename = "2025")]
+    Initialize,
+    /// `server/discover` (2026-07-28).
+    #[serde(rename = "2026")]
+    Discover,
+}
+
+/// One tool of the mock.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "ToolSpec")]
+pub struct Tool {
+    /// Listed in `tools/list`.
+    pub description: String,
+    /// Listed in `tools/list`.
+    pub input_schema: Value,
+    /// Answers in order; the last one repeats.
+    pub replies: Vec<Reply>,
+}
+
+/// How a tool answers one call. Strings may use `{{args.PATH}}`, `{{id}}`, `{{call}}` (the
+/// 1-based call number of this tool) and `{{tool}}`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// A cattackle response: the value is serialized as JSON into one text block.
+    Respond(Value),
+    /// One text block, as is.
+    Text(String),
+    /// A raw `CallToolResult` (`content`, `isError`, `structuredContent`).
+    Result(Value),
+    /// A JSON-RPC error instead of a result.
+    JsonRpcError(JsonRpcErrorSpec),
+    /// A result with `isError: true` and this text.
+    IsError(String),
+}
+
+/// A JSON-RPC error object.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonRpcErrorSpec {
+    /// The error code, e.g. -32603.
+    pub code: i64,
+    /// The message.
+    pub message: String,
+    /// Optional data.
+    #[serde(default)]
+    pub data: Option<Value>,
+}
+
+/// One reply, as written: exactly one key.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplySpec {
+    /// A cattackle response, serialized into one text block: `{ data: "{{args.text}}", error: null }`.
+    #[serde(default, deserialize_with = "super::step::present")]
+    respond: Option<Value>,
+    /// One text block, as is.
+    #[serde(default)]
+    text: Option<String>,
+    /// A raw `CallToolResult`.
+    #[serde(default)]
+    result: Option<Value>,
+    /// A JSON-RPC error.
+    #[serde(default)]
+    jsonrpc_error: Option<JsonRpcErrorSpec>,
+    /// A result with `isError: true` and this text.
+    #[serde(default)]
+    is_error: Option<String>,
+}
+
+impl ReplySpec {
+    fn into_reply(self) -> Result<Option<Reply>, String> {
+        let mut found = Vec::new();
+        if let Some(v) = self.respond {
+            found.push(("respond", Reply::Respond(v)));
+        }
+        if let Some(v) = self.text {
+            found.push(("text", Reply::Text(v)));
+        }
+        if let Some(v) = self.result {
+            found.push(("result", Reply::Result(v)));
+        }
+        if let Some(v) = self.jsonrpc_error {
+            found.push(("jsonrpc_error", Reply::JsonRpcError(v)));
+        }
+        if let Some(v) = self.is_error {
+            found.push(("is_error", Reply::IsError(v)));
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop().map(|(_, r)| r)),
+            _ => Err(format!(
+                "a reply has one of `respond`, `text`, `result`, `jsonrpc_error`, `is_error`; found {}",
+                found.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+            )),
+        }
+    }
+}
+
+impl TryFrom<ReplySpec> for Reply {
+    type Error = String;
+
+    fn try_from(spec: ReplySpec) -> Result<Self, String> {
+        spec.into_reply()?.ok_or_else(|| {
+            "a reply needs one of `respond`, `text`, `result`, `jsonrpc_error`, `is_error`"
+                .to_owned()
+        })
+    }
+}
+
+/// A tool, as written.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ToolSpec {
+    /// Listed in `tools/list`.
+    #[serde(default)]
+    description: Option<String>,
+    /// Listed in `tools/list`. Default `{"type": "object"}`.
+    #[serde(default)]
+    input_schema: Option<Value>,
+    /// Replies in order ("fail twice, then succeed"); the last one repeats.
+    #[serde(default)]
+    sequence: Option<Vec<ReplySpec>>,
+    /// A cattackle response, serialized into one text block: `{ data: "{{args.text}}", error: null }`.
+    #[serde(default, deserialize_with = "super::step::present")]
+    respond: Option<Value>,
+    /// One text block, as is.
+    #[serde(default)]
+    text: Option<String>,
+    /// A raw `CallToolResult`.
+    #[serde(default)]
+    result: Option<Value>,
+    /// A JSON-RPC error.
+    #[serde(default)]
+    jsonrpc_error: Option<JsonRpcErrorSpec>,
+    /// A result with `isError: true` and this text.
+    #[serde(default)]
+    is_error: Option<String>,
+}
+
+/// What a tool with no reply answers.
+pub(crate) fn default_reply() -> Reply {
+    Reply::Respond(serde_json::json!({ "data": "{{args.text}}", "error": null }))
+}
+
+impl Tool {
+    /// A tool answering the default reply.
+    pub fn with_default_reply(description: String) -> Self {
+        Self {
+            description,
+            input_schema: serde_json::json!({ "type": "object" }),
+            replies: vec![default_reply()],
+        }
+    }
+}
+
+impl TryFrom<ToolSpec> for Tool {
+    type Error = String;
+
+    fn try_from(spec: ToolSpec) -> Result<Self, String> {
+        let single = ReplySpec {
+            respond: spec.respond,
+            text: spec.text,
+            result: spec.result,
+            jsonrpc_error: spec.jsonrpc_error,
+            is_error: spec.is_error,
+        }
+        .into_reply()?;
+        let replies = match (single, spec.sequence) {
+            (Some(_), Some(_)) => {
+                return Err("a tool has either one reply or a `sequence`, not both".to_owned());
+            }
+            (Some(reply), None) => vec![reply],
+            (None, Some(sequence)) if sequence.is_empty() => {
+                return Err("`sequence` needs at least one reply".to_owned());
+            }
+            (None, Some(sequence)) => sequence
+                .into_iter()
+                .map(Reply::try_from)
+                .collect::<Result<_, _>>()?,
+            (None, None) => vec![default_reply()],
+        };
+        Ok(Self {
+            description: spec.description.unwrap_or_default(),
+            input_schema: spec
+                .input_schema
+                .unwrap_or_else(|| serde_json::json!({ "type": "object" })),
+            replies,
+        })
+    }
+}
+
+impl JsonSchema for Tool {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Tool".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ToolSpec::json_schema(generator)
+    }
+}

@@ -1,0 +1,150 @@
+//! The scenario file format, as Rust types. `docs/scenario.schema.json` is generated from these.
+
+mod fault;
+mod mock;
+mod step;
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use fault::{
+    Crash, Drop, DropPhase, Fault, FaultAction, HttpStatus, Latency, Malformed, Matcher, Slicer,
+    WsClose,
+};
+pub use mock::{Era, JsonRpcErrorSpec, MockSpec, Reply, Tool};
+pub use step::{
+    CallSpec, Expect, ExpectError, ExpectOk, Reload, ServerExpectation, Step, StepAction,
+};
+
+use super::Dur;
+
+/// One scenario: which cattackle, which server (mock or real), which faults, which steps, and
+/// what must come out.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario checks, in a sentence.
+    pub name: String,
+    /// Longer explanation.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Free labels, for filtering.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The cattackle configuration the manager is given.
+    pub cattackle: CattackleSpec,
+    /// `mock` (default): a scripted server from `mock` and `faults`. `real`: the cattackle's own
+    /// command or URL.
+    #[serde(default)]
+    pub server: ServerKind,
+    /// Transports to run a mock against, one run (and snapshot) each. Default `[stdio]`.
+    /// Real servers use the transport of their configuration.
+    #[serde(default)]
+    pub transports: Vec<MockTransport>,
+    /// `virtual` (default when everything is in-process) or `real` (required for processes and
+    /// sockets).
+    #[serde(default)]
+    pub clock: Option<Clock>,
+    /// Seed of every probabilistic fault and every jitter. Default 0; `--seed` overrides.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// A process to start before the steps (a real WebSocket or HTTP cattackle). `{port}` in its
+    /// arguments and in the configuration is replaced by a free port.
+    #[serde(default)]
+    pub launch: Option<Launch>,
+    /// The scripted server.
+    #[serde(default)]
+    pub mock: MockSpec,
+    /// Faults the mock injects.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// What the manager is asked to do, in order.
+    pub steps: Vec<Step>,
+    /// What the server must have received, checked at the end.
+    #[serde(default)]
+    pub server_expect: Vec<ServerExpectation>,
+}
+
+/// Where the cattackle configuration comes from.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CattackleSpec {
+    /// A `cattackle.toml` (or a directory holding one), relative to the scenario file.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// The `[cattackle]` table written inline, as YAML.
+    #[serde(default)]
+    pub inline: Option<Value>,
+    /// Merged over the `[cattackle]` table, e.g. `{ mcp: { timeout: 0.5 } }`.
+    #[serde(default)]
+    pub overrides: Option<Value>,
+}
+
+/// Which server the manager talks to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    /// The scripted mock.
+    #[default]
+    Mock,
+    /// The cattackle itself.
+    Real,
+}
+
+/// A transport a mock is served over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MockTransport {
+    /// In-process, over an in-memory pipe: virtual time works.
+    Stdio,
+    /// A real child process (`cattackle mock-server`) over real pipes.
+    StdioProcess,
+    /// A WebSocket server on 127.0.0.1.
+    Websocket,
+    /// A Streamable HTTP server on 127.0.0.1 (wiremock).
+    Http,
+}
+
+impl MockTransport {
+    /// The spelling in scenario files and trial names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::StdioProcess => "stdio-process",
+            Self::Websocket => "websocket",
+            Self::Http => "http",
+        }
+    }
+
+    /// Whether the mock runs in this process with no I/O (virtual time possible).
+    pub fn in_process(self) -> bool {
+        self == Self::Stdio
+    }
+}
+
+/// The clock a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// A paused tokio clock that jumps to the next timer: exact and instant.
+    Virtual,
+    /// Wall-clock time.
+    Real,
+}
+
+/// A process started before the steps and killed after them.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Launch {
+    /// The program (bare names are looked up on PATH, then beside `cattackle`).
+    pub command: String,
+    /// Its arguments; `{port}` is replaced by a free port.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// How long to wait for the port to accept connections. Default 10s.
+    #[serde(default)]
+    pub ready_timeout: Option<Dur>,
+}

@@ -1,0 +1,274 @@
+//! Steps, and what each must produce; expectations on what the server received.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use super::super::Dur;
+
+/// Deserializes a present key, `null` included, as `Some`: tells `error: null` from no `error`.
+pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// One step: exactly one action key, and for calls an optional `expect`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "StepSpec")]
+pub struct Step {
+    /// What happens.
+    pub action: StepAction,
+    /// What must come out.
+    pub expect: Option<Expect>,
+}
+
+/// What a step does.
+#[derive(Clone, Debug)]
+pub enum StepAction {
+    /// Call a command.
+    Call(CallSpec),
+    /// Run these steps at the same time.
+    Concurrent(Vec<Step>),
+    /// Let time pass.
+    Wait(Dur),
+    /// Close the cattackle's session.
+    CloseSession,
+    /// Close every session.
+    CloseAll,
+    /// Kill the server; it stays down until `restart`.
+    Kill,
+    /// Kill the server's connections (a real server: kill and start again); new connections work.
+    Restart,
+    /// Give the manager a changed configuration.
+    Reload(Reload),
+}
+
+impl StepAction {
+    /// The key that names the step.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Call(_) => "call",
+            Self::Concurrent(_) => "concurrent",
+            Self::Wait(_) => "wait",
+            Self::CloseSession => "close_session",
+            Self::CloseAll => "close_all",
+            Self::Kill => "kill",
+            Self::Restart => "restart",
+            Self::Reload(_) => "reload",
+        }
+    }
+}
+
+/// A call, as the chat core makes it.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// The command (a tool name).
+    pub command: String,
+    /// `text` of the payload.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Accumulated parameters (`accumulated_params`).
+    #[serde(default)]
+    pub params: Option<Vec<String>>,
+    /// `extra.username`; default `undefined`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A whole payload object instead of `text`/`params`.
+    #[serde(default)]
+    pub payload: Option<Value>,
+    /// Call the tool with exactly these arguments (no `extra`, no check against the declared
+    /// commands); the outcome is the raw MCP result.
+    #[serde(default)]
+    pub raw: Option<serde_json::Map<String, Value>>,
+}
+
+/// `reload`: a changed configuration for the following steps.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reload {
+    /// Merged over the scenario's `[cattackle]` table (after its own overrides).
+    #[serde(default)]
+    pub overrides: Option<Value>,
+}
+
+/// What a step must produce. Times are on the scenario's clock (exact on the virtual clock,
+/// within `tolerance` on the real one).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The call succeeds; given fields must match.
+    #[serde(default)]
+    pub ok: Option<ExpectOk>,
+    /// The call fails.
+    #[serde(default)]
+    pub error: Option<ExpectError>,
+    /// How many attempts the call made.
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    /// When each attempt started, from the start of the step.
+    #[serde(default)]
+    pub schedule: Option<Vec<Dur>>,
+    /// How long the step took.
+    #[serde(default)]
+    pub elapsed: Option<Dur>,
+    /// How many sessions the manager has opened so far, in total.
+    #[serde(default)]
+    pub sessions: Option<u64>,
+    /// Allowed difference of times on the real clock. Default 250ms.
+    #[serde(default)]
+    pub tolerance: Option<Dur>,
+}
+
+/// A successful outcome. Absent fields are not checked.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectOk {
+    /// `data` of the cattackle response (raw calls: the whole MCP result).
+    #[serde(default, deserialize_with = "present")]
+    pub data: Option<Value>,
+    /// `error` of the cattackle response.
+    #[serde(default, deserialize_with = "present")]
+    pub error: Option<Value>,
+    /// Whether the result had `isError: true`.
+    #[serde(default)]
+    pub is_error: Option<bool>,
+}
+
+/// A failed outcome.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectError {
+    /// The error kind: `timed_out`, `transport_closed`, `exhausted`, `invalid_json`, …
+    pub kind: String,
+    /// A regular expression the message must match.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// For `exhausted`: the kind of the last attempt's error.
+    #[serde(default)]
+    pub last: Option<String>,
+}
+
+/// What the server must have received.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerExpectation {
+    /// The JSON-RPC method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The tool name (`tools/call`).
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// Arguments the request must contain (a partial match).
+    #[serde(default)]
+    pub arguments: Option<Value>,
+    /// Exactly this many. Without `times`, `min` or `max`: at least one.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// At least this many.
+    #[serde(default)]
+    pub min: Option<u32>,
+    /// At most this many.
+    #[serde(default)]
+    pub max: Option<u32>,
+}
+
+/// A step, as written.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepSpec {
+    /// Call a command.
+    #[serde(default)]
+    call: Option<CallSpec>,
+    /// Run these steps at the same time.
+    #[serde(default)]
+    concurrent: Option<Vec<Step>>,
+    /// Let time pass.
+    #[serde(default)]
+    wait: Option<Dur>,
+    /// `true`: close the cattackle's session.
+    #[serde(default)]
+    close_session: Option<bool>,
+    /// `true`: close every session.
+    #[serde(default)]
+    close_all: Option<bool>,
+    /// `true`: kill the server; it stays down until `restart`.
+    #[serde(default)]
+    kill: Option<bool>,
+    /// `true`: kill the server's connections, and accept new ones.
+    #[serde(default)]
+    restart: Option<bool>,
+    /// A changed configuration.
+    #[serde(default)]
+    reload: Option<Reload>,
+    /// What must come out.
+    #[serde(default)]
+    expect: Option<Expect>,
+}
+
+impl TryFrom<StepSpec> for Step {
+    type Error = String;
+
+    fn try_from(spec: StepSpec) -> Result<Self, String> {
+        let flag = |set: Option<bool>, action: StepAction| set.filter(|b| *b).map(|_| action);
+        let mut actions: Vec<StepAction> = [
+            spec.call.map(StepAction::Call),
+            spec.concurrent.map(StepAction::Concurrent),
+            spec.wait.map(StepAction::Wait),
+            flag(spec.close_session, StepAction::CloseSession),
+            flag(spec.close_all, StepAction::CloseAll),
+            flag(spec.kill, StepAction::Kill),
+            flag(spec.restart, StepAction::Restart),
+            spec.reload.map(StepAction::Reload),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if actions.len() > 1 {
+            let keys: Vec<String> = actions.iter().map(|a| format!("`{}`", a.key())).collect();
+            return Err(format!(
+                "a step has exactly one action; found {}",
+                keys.join(" and ")
+            ));
+        }
+        let action = actions.pop().ok_or_else(|| {
+            "a step needs an action: one of `call`, `concurrent`, `wait`, `close_session`, \
+             `close_all`, `kill`, `restart`, `reload`"
+                .to_owned()
+        })?;
+        if let Some(expect) = &spec.expect {
+            let call_only = expect.ok.is_some()
+                || expect.error.is_some()
+                || expect.attempts.is_some()
+                || expect.schedule.is_some();
+            if call_only && !matches!(action, StepAction::Call(_)) {
+                return Err(format!(
+                    "`expect.ok`, `error`, `attempts` and `schedule` belong to a `call`, not to `{}`",
+                    action.key()
+                ));
+            }
+            if expect.ok.is_some() && expect.error.is_some() {
+                return Err("`expect` has `ok` or `error`, not both".to_owned());
+            }
+        }
+        if let StepAction::Call(call) = &action
+            && call.raw.is_some()
+            && (call.text.is_some() || call.params.is_some() || call.payload.is_some())
+        {
+            return Err("a `raw` call takes its arguments from `raw` only".to_owned());
+        }
+        Ok(Self {
+            action,
+            expect: spec.expect,
+        })
+    }
+}
+
+impl JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        StepSpec::json_schema(generator)
+    }
+}
