@@ -20,6 +20,9 @@ pub(crate) struct MockServerArgs {
     /// Append the transcript and received requests here, one JSON line each.
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Keep the fault counters here, so that they count across processes.
+    #[arg(long)]
+    state: Option<PathBuf>,
 }
 
 pub(crate) async fn run(args: MockServerArgs) -> u8 {
@@ -41,7 +44,7 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
         }
     }
     let config = &file.config;
-    let server = Arc::new(MockServer::new(
+    let server = MockServer::new(
         &file.scenario.mock,
         config
             .commands
@@ -52,7 +55,11 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
         config.mcp.max_message_size,
         args.seed,
         Arc::new(journal),
-    ));
+    );
+    let server = Arc::new(match args.state {
+        Some(state) => server.persisted(state),
+        None => server,
+    });
     let ending = Ending::default();
     serve_bytes(server, tokio::io::stdin(), tokio::io::stdout(), ending.clone()).await;
     let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());

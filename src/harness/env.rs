@@ -156,6 +156,8 @@ impl Env {
                 if let Some(journal) = &self.journal_file {
                     args.push("--journal".to_owned());
                     args.push(journal.display().to_string());
+                    args.push("--state".to_owned());
+                    args.push(journal.with_file_name("state.json").display().to_string());
                 }
                 TransportConfig::Stdio(StdioTransport {
                     command: self
@@ -180,7 +182,7 @@ impl Env {
     /// Kills the server: a mock stays down until `restart`; a launched process is stopped; a
     /// stdio child (`pid`) is killed and the manager spawns a new one when it needs it.
     pub(crate) async fn kill(&mut self, pid: Option<u32>, journal: &Journal) {
-        if let Some(mock) = self.mock.as_ref().filter(|_| self.journal_file.is_none()) {
+        if let Some(mock) = self.mock.as_ref() {
             mock.kill();
             return;
         }
@@ -200,7 +202,7 @@ impl Env {
         options: &RunOptions,
         journal: &Arc<Journal>,
     ) -> Result<(), SetupError> {
-        if let Some(mock) = self.mock.as_ref().filter(|_| self.journal_file.is_none()) {
+        if let Some(mock) = self.mock.as_ref() {
             mock.restart();
             return Ok(());
         }

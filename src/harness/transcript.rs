@@ -156,7 +156,7 @@ pub(crate) fn render(
             match serde_json::from_str::<ChildLine>(line) {
                 Ok(ChildLine::Start) => process += 1,
                 Ok(ChildLine::Entry(entry)) => {
-                    let key = format!("process {process} c{}", entry.conn.unwrap_or(0));
+                    let key = format!("p{process}/c{}", entry.conn.unwrap_or(0));
                     snapshot
                         .connections
                         .entry(key)

@@ -80,6 +80,16 @@ struct State {
     connections: u32,
 }
 
+/// The counters of a mock that must survive its process (`stdio-process` mocks are a new
+/// process per session, yet `nth: 2` means the second request of the whole run).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Counters {
+    fault_counts: Vec<u32>,
+    tool_calls: HashMap<String, u32>,
+    rng_seed: u64,
+    connections: u32,
+}
+
 /// A scripted MCP server: tools, eras, faults, and what it received.
 pub struct MockServer {
     tools: BTreeMap<String, Tool>,
@@ -92,6 +102,7 @@ pub struct MockServer {
     down: AtomicBool,
     generation: tokio::sync::watch::Sender<u64>,
     next_conn: AtomicU64,
+    persist: Option<std::path::PathBuf>,
 }
 
 impl MockServer {
@@ -136,6 +147,42 @@ impl MockServer {
             down: AtomicBool::new(false),
             generation: tokio::sync::watch::Sender::new(0),
             next_conn: AtomicU64::new(0),
+            persist: None,
+        }
+    }
+
+    /// Keeps the counters (fault positions, calls per tool, connections, random state) in
+    /// `file`: restored now if it exists, saved after every change.
+    pub fn persisted(mut self, file: std::path::PathBuf) -> Self {
+        if let Some(saved) = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Counters>(&b).ok())
+        {
+            let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            if saved.fault_counts.len() == state.fault_counts.len() {
+                state.fault_counts = saved.fault_counts;
+            }
+            state.tool_calls = saved.tool_calls;
+            state.rng = fastrand::Rng::with_seed(saved.rng_seed);
+            state.connections = saved.connections;
+            self.next_conn = AtomicU64::new(u64::from(saved.connections));
+        }
+        self.persist = Some(file);
+        self
+    }
+
+    fn save(&self, state: &mut State) {
+        let Some(file) = &self.persist else { return };
+        let seed = state.rng.u64(..);
+        state.rng = fastrand::Rng::with_seed(seed);
+        let counters = Counters {
+            fault_counts: state.fault_counts.clone(),
+            tool_calls: state.tool_calls.clone(),
+            rng_seed: seed,
+            connections: state.connections,
+        };
+        if let Ok(bytes) = serde_json::to_vec(&counters) {
+            let _ = std::fs::write(file, bytes);
         }
     }
 
@@ -185,6 +232,7 @@ impl MockServer {
             (fault.action.on_connect() && position_fires(&fault.matcher, count, &mut state.rng))
                 .then_some(i)
         });
+        self.save(&mut state);
         drop(state);
         let Some(i) = fired else {
             return (conn, None);
@@ -268,6 +316,7 @@ impl MockServer {
             }
             _ => None,
         });
+        self.save(&mut state);
         drop(state);
 
         let answer = self.answer(method, &params, &id, tool.as_deref(), arguments.as_ref(), call);

@@ -47,7 +47,8 @@ impl fmt::Display for Dur {
         } else if d.as_millis() < 1000 {
             write!(f, "{}ms", d.as_millis())
         } else {
-            write!(f, "{}s", d.as_secs_f64())
+            let millis = format!("{:03}", d.subsec_millis());
+            write!(f, "{}.{}s", d.as_secs(), millis.trim_end_matches('0'))
         }
     }
 }
@@ -105,6 +106,8 @@ mod tests {
         }
         assert_eq!(Dur(Duration::from_millis(1500)).to_string(), "1.5s");
         assert_eq!(Dur(Duration::from_millis(250)).to_string(), "250ms");
+        assert_eq!(Dur(Duration::from_millis(1507)).to_string(), "1.507s");
+        assert_eq!(Dur(Duration::from_millis(2050)).to_string(), "2.05s");
         assert_eq!(Dur(Duration::from_secs(3)).to_string(), "3s");
         assert!(Dur::parse("2 hours").is_err());
     }
