@@ -11,9 +11,10 @@ pub(crate) fn init(verbose: u8, quiet: bool) {
         2 => "debug",
         _ => "trace",
     };
-    // rmcp logs message contents at debug: payloads stay out of logs unless RUST_LOG asks for them.
+    // rmcp logs message contents at debug and session ids at error: payloads and session ids
+    // stay out of logs unless RUST_LOG asks for them. Our own logs say what failed.
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{level},rmcp=warn")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},rmcp=off")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -63,9 +63,7 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
     let ending = Ending::default();
     serve_bytes(server, tokio::io::stdin(), tokio::io::stdout(), ending.clone()).await;
     let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());
-    match code {
-        // A crash fault: exit as a crashing cattackle would.
-        Some(code) => std::process::exit(code),
-        None => EXIT_OK,
-    }
+    // Exit now, as a process that drops its connection does: waiting for the runtime to shut
+    // down would wait for the blocking read of stdin, which lasts until the client gives up.
+    std::process::exit(code.unwrap_or(i32::from(EXIT_OK)))
 }

@@ -128,8 +128,10 @@ impl Env {
         Ok((env, connector))
     }
 
-    /// `config` pointed at this world's server.
+    /// `config` pointed at this world's server, with the scenario's seed for backoff jitter
+    /// unless the configuration pins its own.
     pub(crate) fn aim(&self, file: &ScenarioFile, seed: u64, mut config: CattackleConfig) -> CattackleConfig {
+        config.mcp.backoff.seed.get_or_insert(seed);
         let headers = match &config.mcp.transport {
             TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
                 headers.clone()
@@ -191,7 +193,7 @@ impl Env {
             journal.record(What::Server("killed the launched server".to_owned()));
             return;
         }
-        kill_pid(pid, journal);
+        kill_pid(pid, journal).await;
     }
 
     /// Restarts the server: new connections work, old ones are gone.
@@ -212,7 +214,7 @@ impl Env {
             *launched = Launched::start(launch, self.port, options, journal).await?;
             return Ok(());
         }
-        kill_pid(pid, journal);
+        kill_pid(pid, journal).await;
         Ok(())
     }
 
@@ -232,7 +234,9 @@ impl Env {
     }
 }
 
-fn kill_pid(pid: Option<u32>, journal: &Journal) {
+/// Kills a stdio cattackle's process group and waits (up to 2 s) until the process has exited,
+/// so the next step sees it dead, as it would a while after a real crash.
+async fn kill_pid(pid: Option<u32>, journal: &Journal) {
     let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) else {
         journal.record(What::Server("kill: no live process".to_owned()));
         return;
@@ -242,7 +246,19 @@ fn kill_pid(pid: Option<u32>, journal: &Journal) {
     unsafe {
         libc::killpg(pid, libc::SIGKILL);
     }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while running(pid) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     journal.record(What::Server("killed the cattackle process".to_owned()));
+}
+
+/// Whether `pid` runs (a zombie has exited). Without `/proc`, assumes it has exited.
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X") | None)
+    })
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).

@@ -201,7 +201,7 @@ impl Journal {
 
     /// Records a message the server received on connection `conn`.
     pub fn received(&self, conn: u64, message: &Value) {
-        let text = self.renumber(conn, message, true);
+        let text = shorten(self.renumber(conn, message, true));
         self.record_conn(conn, What::Received(text));
     }
 
@@ -211,6 +211,7 @@ impl Journal {
             Ok(message) => self.renumber(conn, &message, false),
             Err(_) => format!("(not JSON) {}", String::from_utf8_lossy(bytes).trim_end()),
         };
+        let text = shorten(text);
         self.record_conn(conn, What::Sent(text));
     }
 
@@ -253,6 +254,21 @@ impl Journal {
     pub fn entries(&self) -> Vec<Entry> {
         lock(&self.entries).clone()
     }
+}
+
+/// Longest message text kept whole in a transcript.
+const MAX_SHOWN: usize = 400;
+
+/// Cuts long messages (an oversized answer) to a readable head and their length.
+fn shorten(text: String) -> String {
+    if text.len() <= MAX_SHOWN {
+        return text;
+    }
+    let mut cut = MAX_SHOWN;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..cut], text.len())
 }
 
 /// Hides the client's own version, which changes with every release of this crate.

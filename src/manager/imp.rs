@@ -399,7 +399,10 @@ impl McpClientManager {
                 }
                 Ok(Ok(connection)) => connection,
             };
-        let error = match timeout_at(deadline, handshake(io, protocol)).await {
+        let error = match timeout_at(
+            deadline,
+            handshake(io, protocol, config.mcp.max_message_size),
+        ).await {
             Ok(Ok(client)) => return Ok((client, resource)),
             Ok(Err(e)) => {
                 let context = resource.failure_context(Duration::from_millis(300)).await;

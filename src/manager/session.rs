@@ -48,9 +48,13 @@ pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
 pub(crate) async fn handshake(
     io: TransportIo,
     protocol: Protocol,
+    max_message_size: usize,
 ) -> Result<Client, ClientInitializeError> {
     match io {
-        TransportIo::Bytes { read, write } => serve((read, write), protocol).await,
+        TransportIo::Bytes { read, write } => {
+            let read = crate::transport::LineLimit::new(read, max_message_size);
+            serve((read, write), protocol).await
+        }
         TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
         TransportIo::Http(transport) => serve(transport, protocol).await,
     }

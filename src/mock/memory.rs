@@ -39,6 +39,7 @@ where
     let why = loop {
         let mut line = Vec::new();
         tokio::select! {
+            biased;
             () = cut.cancelled() => break None,
             _ = generation.changed() => break Some("killed"),
             read = lines.read_until(b'\n', &mut line) => match read {

@@ -263,11 +263,20 @@ impl MockServer {
             }
         };
         self.journal.received(conn, &message);
-        let (Some(id), Some(method)) = (
-            message.get("id").cloned(),
-            message.get("method").and_then(Value::as_str),
-        ) else {
-            return Vec::new(); // a notification, or a response to us
+        let Some(method) = message.get("method").and_then(Value::as_str) else {
+            return Vec::new(); // a response to us: we never ask anything
+        };
+        let Some(id) = message.get("id").cloned() else {
+            // A notification: recorded for `server_expect`, never answered.
+            let received = Received {
+                conn,
+                method: method.to_owned(),
+                tool: None,
+                arguments: None,
+            };
+            self.journal.mirror_received(&received);
+            lock(&self.state).received.push(received);
+            return Vec::new();
         };
         let params = message.get("params").cloned().unwrap_or(Value::Null);
         let modern = params
@@ -500,7 +509,8 @@ impl MockServer {
                 vec![Out::Send(b)]
             }
             Malformed::Oversized => {
-                let text = "x".repeat(self.max_message_size + 1);
+                let data = "x".repeat(self.max_message_size + 1);
+                let text = json!({ "data": data, "error": null }).to_string();
                 vec![Out::Send(to_bytes(&json!({
                     "jsonrpc": "2.0", "id": id, "result": reply::text_result(text, false)
                 })))]

@@ -49,10 +49,12 @@ pub(super) async fn listen(
     let port = listener.local_addr()?.port();
     let stop = CancellationToken::new();
     let stopped = stop.clone();
+    let cut_all = CancellationToken::new();
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         loop {
             tokio::select! {
+                biased;
                 () = stopped.cancelled() => break,
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
@@ -60,10 +62,15 @@ pub(super) async fn listen(
                         drop(stream); // a killed server: the connection ends at once
                         continue;
                     }
-                    connections.spawn(serve(server.clone(), stream, stopped.clone()));
+                    connections.spawn(serve(server.clone(), stream, cut_all.clone()));
                 }
             }
         }
+        // Let connections the client is closing end on their own (their transcript says so),
+        // then cut the rest.
+        let drained = async { while connections.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drained).await;
+        cut_all.cancel();
         connections.shutdown().await;
     });
     Ok((port, task, stop))
@@ -100,6 +107,7 @@ async fn serve(server: Arc<MockServer>, stream: TcpStream, stop: CancellationTok
     let mut tasks = tokio::task::JoinSet::new();
     let why = loop {
         tokio::select! {
+            biased;
             () = cut.cancelled() => break None,
             () = stop.cancelled() => break Some("server stopped"),
             _ = generation.changed() => break Some("killed"),

@@ -7,6 +7,7 @@
 
 mod connector;
 mod http;
+mod line_limit;
 mod memory;
 mod stderr_tail;
 mod stdio;
@@ -18,6 +19,7 @@ pub use connector::{
     TransportIo,
 };
 pub use memory::{MemoryConnector, serve_in_memory};
+pub(crate) use line_limit::LineLimit;
 pub use stdio::StdioConnector;
 pub use websocket::public_url;
 
