@@ -6,8 +6,8 @@
 //! - [`transport`]: the connector seam and the stdio transport.
 
 pub mod config;
-pub mod manager;
 pub mod harness;
+pub mod manager;
 pub mod mock;
 pub mod scenario;
 pub mod transport;

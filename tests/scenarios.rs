@@ -68,7 +68,11 @@ fn main() {
 
 fn options() -> RunOptions {
     let cattackle = PathBuf::from(env!("CARGO_BIN_EXE_cattackle"));
-    let mut program_dirs: Vec<PathBuf> = cattackle.parent().map(Path::to_path_buf).into_iter().collect();
+    let mut program_dirs: Vec<PathBuf> = cattackle
+        .parent()
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
     if let Some(dir) = echo_binary().parent() {
         program_dirs.insert(0, dir.to_path_buf());
     }
@@ -121,11 +125,16 @@ fn invalid_trials(root: &Path, expected: &Mutex<BTreeSet<PathBuf>>) -> Vec<Trial
             let snap = dir.join("snapshots").join(format!("{stem}.snap"));
             expected.lock().unwrap().insert(snap.clone());
             let root = root.to_path_buf();
-            Trial::test(format!("invalid/{stem}"), move || match load_file(&path, &root) {
-                Ok(_) => Err(Failed::from(format!("{} loaded, but must not", path.display()))),
-                Err(e) => {
-                    assert_snapshot(&snap, &e.render());
-                    Ok(())
+            Trial::test(format!("invalid/{stem}"), move || {
+                match load_file(&path, &root) {
+                    Ok(_) => Err(Failed::from(format!(
+                        "{} loaded, but must not",
+                        path.display()
+                    ))),
+                    Err(e) => {
+                        assert_snapshot(&snap, &e.render());
+                        Ok(())
+                    }
                 }
             })
         })

@@ -35,7 +35,11 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
     };
     let mut journal = Journal::new(false, Redactor::default());
     if let Some(path) = &args.journal {
-        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(f) => journal = journal.mirrored(f),
             Err(e) => {
                 eprintln!("error: cannot open the journal {}: {e}", path.display());
@@ -61,7 +65,13 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
         None => server,
     });
     let ending = Ending::default();
-    serve_bytes(server, tokio::io::stdin(), tokio::io::stdout(), ending.clone()).await;
+    serve_bytes(
+        server,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        ending.clone(),
+    )
+    .await;
     let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());
     // Exit now, as a process that drops its connection does: waiting for the runtime to shut
     // down would wait for the blocking read of stdin, which lasts until the client gives up.

@@ -93,7 +93,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
         match command {
             Command::Call(args) => call::run(args).await,
             Command::MockServer(args) => mock_server::run(args).await,
-            Command::List { .. } | Command::Test(_) | Command::Schema => unreachable!("handled above"),
+            Command::List { .. } | Command::Test(_) | Command::Schema => {
+                unreachable!("handled above")
+            }
         }
     })
 }

@@ -38,7 +38,10 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
     let files = match collect_files(&args.paths) {
         Ok(files) if !files.is_empty() => files,
         Ok(_) => {
-            eprintln!("error: no scenario files (*.yaml) under {}", show_paths(&args.paths));
+            eprintln!(
+                "error: no scenario files (*.yaml) under {}",
+                show_paths(&args.paths)
+            );
             return EXIT_USAGE;
         }
         Err(e) => {
@@ -118,7 +121,10 @@ fn run_one(file: &ScenarioFile, target: TrialTarget, options: &RunOptions, write
     if report.passed() && !report.transcript.is_empty() {
         if write {
             if let Err(e) = snapshot::write(&path, &report.transcript) {
-                report.failures.push(failure("snapshot", format!("cannot write {}: {e}", path.display())));
+                report.failures.push(failure(
+                    "snapshot",
+                    format!("cannot write {}: {e}", path.display()),
+                ));
             }
         } else {
             match snapshot::read(&path) {
@@ -150,7 +156,10 @@ fn failure(at: &str, message: String) -> cattackle_harness::harness::Failure {
 
 fn diff_text(stored: &str, actual: &str, path: &std::path::Path) -> String {
     let diff = similar::TextDiff::from_lines(stored.trim(), actual.trim());
-    let mut out = format!("the transcript differs from {} (- stored, + now):\n", path.display());
+    let mut out = format!(
+        "the transcript differs from {} (- stored, + now):\n",
+        path.display()
+    );
     for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
         out.push_str(&hunk.to_string());
     }
@@ -208,7 +217,11 @@ fn summarize(outcomes: &[Outcome], wall: Duration, seed: Option<u64>) -> u8 {
         Dur(round_ms(covered)),
         Dur(round_ms(wall)),
     );
-    if failed.is_empty() { EXIT_OK } else { EXIT_FAILED }
+    if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
 }
 
 fn show_paths(paths: &[PathBuf]) -> String {

@@ -65,8 +65,11 @@ impl Env {
                 journal.clone(),
             ))
         };
-        let default_connector =
-            || Box::new(DefaultConnector::with_program_dirs(options.program_dirs.clone()));
+        let default_connector = || {
+            Box::new(DefaultConnector::with_program_dirs(
+                options.program_dirs.clone(),
+            ))
+        };
         let mut env = Self {
             mock: None,
             network: None,
@@ -85,7 +88,10 @@ impl Env {
             }
             TrialTarget::Mock(MockTransport::StdioProcess) => {
                 let program = options.mock_program.clone().ok_or_else(|| {
-                    SetupError("`stdio-process` needs the `cattackle` program (RunOptions::mock_program)".into())
+                    SetupError(
+                        "`stdio-process` needs the `cattackle` program (RunOptions::mock_program)"
+                            .into(),
+                    )
                 })?;
                 let dir = std::env::temp_dir().join(format!(
                     "cattackle-mock-{}-{}",
@@ -130,7 +136,12 @@ impl Env {
 
     /// `config` pointed at this world's server, with the scenario's seed for backoff jitter
     /// unless the configuration pins its own.
-    pub(crate) fn aim(&self, file: &ScenarioFile, seed: u64, mut config: CattackleConfig) -> CattackleConfig {
+    pub(crate) fn aim(
+        &self,
+        file: &ScenarioFile,
+        seed: u64,
+        mut config: CattackleConfig,
+    ) -> CattackleConfig {
         config.mcp.backoff.seed.get_or_insert(seed);
         let headers = match &config.mcp.transport {
             TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
@@ -256,14 +267,19 @@ async fn kill_pid(pid: Option<u32>, journal: &Journal) {
 /// Whether `pid` runs (a zombie has exited). Without `/proc`, assumes it has exited.
 fn running(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
         !matches!(state, Some("Z" | "X") | None)
     })
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A server process started by `launch`.
@@ -288,19 +304,28 @@ impl Launched {
             env: SecretMap::default(),
             cwd: None,
         };
-        let connector = crate::transport::StdioConnector::with_program_dirs(options.program_dirs.clone());
+        let connector =
+            crate::transport::StdioConnector::with_program_dirs(options.program_dirs.clone());
         let connection = connector
             .spawn("launch", &stdio)
             .await
             .map_err(|e| SetupError(format!("launch: {e}")))?;
-        let wait = launch.ready_timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let wait = launch
+            .ready_timeout
+            .map_or(Duration::from_secs(10), |d| d.0);
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 break;
             }
             if !connection.resource.is_alive() || tokio::time::Instant::now() >= deadline {
-                let context = connection.resource.failure_context(Duration::from_millis(200)).await;
+                let context = connection
+                    .resource
+                    .failure_context(Duration::from_millis(200))
+                    .await;
                 let why = if connection.resource.is_alive() {
                     format!("did not accept connections on port {port} within {wait:?}")
                 } else {
@@ -310,7 +335,9 @@ impl Launched {
                 return Err(SetupError(format!(
                     "launch: `{}` {why}{}",
                     launch.command,
-                    context.map(|c| format!("; its stderr:\n{c}")).unwrap_or_default()
+                    context
+                        .map(|c| format!("; its stderr:\n{c}"))
+                        .unwrap_or_default()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

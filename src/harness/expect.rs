@@ -192,7 +192,11 @@ fn outcome_failures(expect: &Expect, outcome: &Outcome) -> Vec<String> {
                 if let Some(want) = &ok.data
                     && *want != Value::String(r.data.clone())
                 {
-                    failures.push(diff("data", &show(want), &show(&Value::String(r.data.clone()))));
+                    failures.push(diff(
+                        "data",
+                        &show(want),
+                        &show(&Value::String(r.data.clone())),
+                    ));
                 }
                 let got_error = r.error.clone().map_or(Value::Null, Value::String);
                 if let Some(want) = &ok.error
@@ -212,7 +216,10 @@ fn outcome_failures(expect: &Expect, outcome: &Outcome) -> Vec<String> {
                 {
                     failures.push(diff("result", &show(want), &show(result)));
                 }
-                let got = result.get("isError").and_then(Value::as_bool).unwrap_or(false);
+                let got = result
+                    .get("isError")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 if let Some(want) = ok.is_error
                     && want != got
                 {
@@ -265,10 +272,14 @@ fn request_matches(want: &ServerExpectation, got: &Received) -> bool {
         .as_deref()
         .or(want.tool.as_ref().map(|_| "tools/call"));
     method.is_none_or(|m| m == got.method)
-        && want.tool.as_deref().is_none_or(|t| Some(t) == got.tool.as_deref())
-        && want.arguments.as_ref().is_none_or(|w| {
-            got.arguments.as_ref().is_some_and(|g| contains(g, w))
-        })
+        && want
+            .tool
+            .as_deref()
+            .is_none_or(|t| Some(t) == got.tool.as_deref())
+        && want
+            .arguments
+            .as_ref()
+            .is_none_or(|w| got.arguments.as_ref().is_some_and(|g| contains(g, w)))
 }
 
 fn describe_request(r: &Received) -> String {
@@ -284,11 +295,13 @@ fn describe_request(r: &Received) -> String {
 
 fn describe_want(w: &ServerExpectation) -> String {
     let mut parts = Vec::new();
-    parts.push(
-        w.method
-            .clone()
-            .unwrap_or_else(|| if w.tool.is_some() { "tools/call".into() } else { "any method".into() }),
-    );
+    parts.push(w.method.clone().unwrap_or_else(|| {
+        if w.tool.is_some() {
+            "tools/call".into()
+        } else {
+            "any method".into()
+        }
+    }));
     if let Some(t) = &w.tool {
         parts.push(t.clone());
     }
@@ -304,7 +317,11 @@ fn distance(want: &ServerExpectation, got: &Received) -> usize {
     if want.method.as_deref().is_some_and(|m| m != got.method) {
         d += 4;
     }
-    if want.tool.as_deref().is_some_and(|t| Some(t) != got.tool.as_deref()) {
+    if want
+        .tool
+        .as_deref()
+        .is_some_and(|t| Some(t) != got.tool.as_deref())
+    {
         d += 2;
     }
     if let Some(w) = &want.arguments {
@@ -350,7 +367,10 @@ pub(crate) fn server(expectations: &[ServerExpectation], received: &[Received]) 
             .min_by_key(|r| distance(want, r));
         match closest {
             Some(r) if count == 0 || want.times.is_some_and(|n| count < n) => {
-                message.push_str(&format!("; closest unmatched request: {}", describe_request(r)));
+                message.push_str(&format!(
+                    "; closest unmatched request: {}",
+                    describe_request(r)
+                ));
             }
             _ => {}
         }

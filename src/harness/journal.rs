@@ -64,8 +64,7 @@ impl Redactor {
 
     /// Redacts a path (a temp dir) as `[tmp]`.
     pub fn path(&mut self, path: &std::path::Path) {
-        self.literal
-            .push((path.display().to_string(), "[tmp]"));
+        self.literal.push((path.display().to_string(), "[tmp]"));
     }
 
     /// The text with secrets, paths, ports and pids replaced.
@@ -236,10 +235,7 @@ impl Journal {
                 };
             }
             // A cancellation names the request it cancels: renumber that id too.
-            if let Some(request) = obj
-                .get_mut("params")
-                .and_then(|p| p.get_mut("requestId"))
-            {
+            if let Some(request) = obj.get_mut("params").and_then(|p| p.get_mut("requestId")) {
                 let key = (conn, request.to_string());
                 if let Some(n) = lock(&self.ids).map.get(&key) {
                     *request = Value::from(*n);

@@ -215,9 +215,9 @@ async fn run_async(
 fn secrets(config: &CattackleConfig) -> Vec<String> {
     use crate::config::TransportConfig;
     match &config.mcp.transport {
-        TransportConfig::Stdio(s) => s.env.iter().map(|(_, v)| v.to_owned()).collect(),
+        TransportConfig::Stdio(s) => s.env.values().cloned().collect(),
         TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
-            headers.iter().map(|(_, v)| v.to_owned()).collect()
+            headers.values().cloned().collect()
         }
     }
 }
@@ -360,7 +360,8 @@ impl Run<'_> {
             },
         };
         let outcome = outcome.redacted(self.journal.redactor());
-        self.journal.record(What::Step(format!("{at} -> {outcome}")));
+        self.journal
+            .record(What::Step(format!("{at} -> {outcome}")));
         let attempts = lock(&trace.attempts).clone();
         (outcome, attempts)
     }
@@ -433,8 +434,10 @@ impl crate::transport::Connector for BoxedConnector {
     fn connect<'a>(
         &'a self,
         config: &'a CattackleConfig,
-    ) -> crate::transport::BoxFuture<'a, Result<crate::transport::Connection, crate::transport::ConnectError>>
-    {
+    ) -> crate::transport::BoxFuture<
+        'a,
+        Result<crate::transport::Connection, crate::transport::ConnectError>,
+    > {
         self.0.connect(config)
     }
 }

@@ -9,7 +9,11 @@ use crate::scenario::{ScenarioFile, TrialTarget};
 
 /// Where a trial's snapshot lives: `snapshots/<file stem>@<target>.snap` beside the scenario.
 pub fn path(file: &ScenarioFile, target: TrialTarget) -> PathBuf {
-    let dir = file.path.parent().unwrap_or(Path::new(".")).join("snapshots");
+    let dir = file
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("snapshots");
     dir.join(format!("{}.snap", name(file, target)))
 }
 

@@ -148,7 +148,10 @@ pub(crate) fn render(
                     .connections
                     .entry(format!("c{conn}"))
                     .or_default()
-                    .push(Entry { conn: None, ..entry });
+                    .push(Entry {
+                        conn: None,
+                        ..entry
+                    });
             }
         }
         let mut process = 0;
@@ -157,15 +160,11 @@ pub(crate) fn render(
                 Ok(ChildLine::Start) => process += 1,
                 Ok(ChildLine::Entry(entry)) => {
                     let key = format!("p{process}/c{}", entry.conn.unwrap_or(0));
-                    snapshot
-                        .connections
-                        .entry(key)
-                        .or_default()
-                        .push(Entry {
-                            conn: None,
-                            t: None,
-                            ..entry
-                        });
+                    snapshot.connections.entry(key).or_default().push(Entry {
+                        conn: None,
+                        t: None,
+                        ..entry
+                    });
                 }
                 _ => {}
             }

@@ -402,7 +402,9 @@ impl McpClientManager {
         let error = match timeout_at(
             deadline,
             handshake(io, protocol, config.mcp.max_message_size),
-        ).await {
+        )
+        .await
+        {
             Ok(Ok(client)) => return Ok((client, resource)),
             Ok(Err(e)) => {
                 let context = resource.failure_context(Duration::from_millis(300)).await;

@@ -76,7 +76,10 @@ impl Respond for Responder {
             _ => {}
         }
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let method = body.get("method").and_then(Value::as_str).unwrap_or_default();
+        let method = body
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let (conn, new_session) = match &session {
             Some(id) => match sessions.live.get(id) {
                 Some(conn) => (*conn, None),
@@ -111,10 +114,14 @@ impl Respond for Responder {
                 Out::Sleep(d) => delay += d,
                 Out::Send(bytes) | Out::Raw(bytes) if response.is_none() => {
                     server.journal().sent(conn, &bytes);
-                    response = Some(ResponseTemplate::new(200).set_body_raw(bytes, "application/json"));
+                    response =
+                        Some(ResponseTemplate::new(200).set_body_raw(bytes, "application/json"));
                 }
                 Out::Hang => delay = HANG,
-                Out::HttpStatus { status, retry_after } => {
+                Out::HttpStatus {
+                    status,
+                    retry_after,
+                } => {
                     let mut r = ResponseTemplate::new(status);
                     if let Some(s) = retry_after {
                         r = r.insert_header("retry-after", s.to_string());

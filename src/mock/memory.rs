@@ -1,8 +1,8 @@
 //! Serving a [`MockServer`] over newline-delimited bytes: an in-memory pipe (in-process, virtual
 //! time) or the stdin/stdout of the `cattackle mock-server` child process.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};

@@ -128,7 +128,9 @@ fn render_str(text: &str, cx: &Context<'_>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start..].find("}}") else { break };
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
         out.push_str(&rest[..start]);
         match lookup(&rest[start + 2..start + len], cx) {
             Value::String(s) => out.push_str(&s),
@@ -148,7 +150,12 @@ mod tests {
     #[test]
     fn templates_take_values_from_the_request() {
         let args = json!({ "text": "hi", "extra": { "username": "ann" } });
-        let cx = Context { id: &json!(7), tool: "echo", args: &args, call: 2 };
+        let cx = Context {
+            id: &json!(7),
+            tool: "echo",
+            args: &args,
+            call: 2,
+        };
         let v = render(
             &json!({ "data": "{{args.text}}", "who": "{{args.extra.username}} #{{call}}", "all": "{{args}}", "n": "{{id}}" }),
             &cx,

@@ -224,7 +224,8 @@ impl MockServer {
     /// fault), if anything.
     pub fn connect(&self) -> (u64, Option<Vec<Out>>) {
         let conn = self.next_conn.fetch_add(1, Ordering::SeqCst) + 1;
-        self.journal.record_conn(conn, What::Server("open".to_owned()));
+        self.journal
+            .record_conn(conn, What::Server("open".to_owned()));
         let mut state = lock(&self.state);
         state.connections += 1;
         let count = state.connections;
@@ -237,10 +238,13 @@ impl MockServer {
         let Some(i) = fired else {
             return (conn, None);
         };
-        self.journal.record_conn(conn, What::Fault(format!(
-            "{} (faults[{i}], connection {count})",
-            self.faults[i].action.key()
-        )));
+        self.journal.record_conn(
+            conn,
+            What::Fault(format!(
+                "{} (faults[{i}], connection {count})",
+                self.faults[i].action.key()
+            )),
+        );
         (conn, Some(vec![Out::Close { exit_code: Some(1) }]))
     }
 
@@ -255,10 +259,13 @@ impl MockServer {
         let message: Value = match serde_json::from_slice(bytes) {
             Ok(m) => m,
             Err(_) => {
-                self.journal.record_conn(conn, What::Received(format!(
-                    "(not JSON) {}",
-                    String::from_utf8_lossy(bytes).trim_end()
-                )));
+                self.journal.record_conn(
+                    conn,
+                    What::Received(format!(
+                        "(not JSON) {}",
+                        String::from_utf8_lossy(bytes).trim_end()
+                    )),
+                );
                 return Vec::new();
             }
         };
@@ -283,7 +290,12 @@ impl MockServer {
             .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
             .is_some();
         let tool = (method == "tools/call")
-            .then(|| params.get("name").and_then(Value::as_str).map(str::to_owned))
+            .then(|| {
+                params
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .flatten();
         let arguments = tool.as_ref().map(|_| {
             params
@@ -328,12 +340,17 @@ impl MockServer {
         self.save(&mut state);
         drop(state);
 
-        let answer = self.answer(method, &params, &id, tool.as_deref(), arguments.as_ref(), call);
+        let answer = self.answer(
+            method,
+            &params,
+            &id,
+            tool.as_deref(),
+            arguments.as_ref(),
+            call,
+        );
         let mut response = match answer {
             Some(Answer::Result(mut result)) => {
-                if modern
-                    && let Some(obj) = result.as_object_mut()
-                {
+                if modern && let Some(obj) = result.as_object_mut() {
                     obj.entry("resultType").or_insert(json!("complete"));
                 }
                 json!({ "jsonrpc": "2.0", "id": id, "result": result })
@@ -349,10 +366,13 @@ impl MockServer {
             Some(t) => format!("{method} {t}"),
             None => method.to_owned(),
         };
-        self.journal.record_conn(conn, What::Fault(format!(
-            "{} (faults[{i}], {target} #{count})",
-            describe(&fault.action)
-        )));
+        self.journal.record_conn(
+            conn,
+            What::Fault(format!(
+                "{} (faults[{i}], {target} #{count})",
+                describe(&fault.action)
+            )),
+        );
         if let FaultAction::Latency(l) = &fault.action {
             let secs = (l.latency.0.as_secs_f64() + jitter.unwrap_or(0.0)).max(0.0);
             return vec![
@@ -388,7 +408,9 @@ impl MockServer {
                         data: None,
                     }));
                 };
-                let index = (call as usize).saturating_sub(1).min(spec.replies.len() - 1);
+                let index = (call as usize)
+                    .saturating_sub(1)
+                    .min(spec.replies.len() - 1);
                 let null = Value::Null;
                 let cx = Context {
                     id,
@@ -474,7 +496,10 @@ impl MockServer {
             FaultAction::LimitData(n) => {
                 let all = framed();
                 let cut = (*n as usize).min(all.len());
-                vec![self.partial(all[..cut].to_vec()), Out::Close { exit_code: None }]
+                vec![
+                    self.partial(all[..cut].to_vec()),
+                    Out::Close { exit_code: None },
+                ]
             }
             FaultAction::ResetPeer => vec![Out::Close { exit_code: None }],
             FaultAction::Timeout(d) if d.0.is_zero() => vec![Out::Hang],
@@ -492,7 +517,9 @@ impl MockServer {
 
     fn malformed(&self, kind: Malformed, id: &Value, response: &Value, bytes: Vec<u8>) -> Vec<Out> {
         match kind {
-            Malformed::InvalidJson => vec![Out::Send(b"{\"jsonrpc\": \"2.0\", this is not JSON".to_vec())],
+            Malformed::InvalidJson => vec![Out::Send(
+                b"{\"jsonrpc\": \"2.0\", this is not JSON".to_vec(),
+            )],
             Malformed::Truncated => vec![Out::Send(bytes[..bytes.len() / 2].to_vec())],
             Malformed::WrongId => {
                 let mut r = response.clone();
@@ -516,8 +543,14 @@ impl MockServer {
                 })))]
             }
             Malformed::StrayStdout => match self.flavor {
-                Flavor::Bytes => vec![Out::Raw(b"debug: handling the call\n".to_vec()), Out::Send(bytes)],
-                _ => vec![Out::Send(b"debug: handling the call".to_vec()), Out::Send(bytes)],
+                Flavor::Bytes => vec![
+                    Out::Raw(b"debug: handling the call\n".to_vec()),
+                    Out::Send(bytes),
+                ],
+                _ => vec![
+                    Out::Send(b"debug: handling the call".to_vec()),
+                    Out::Send(bytes),
+                ],
             },
             Malformed::DuplicateResponse => vec![Out::Send(bytes.clone()), Out::Send(bytes)],
         }
@@ -583,7 +616,7 @@ fn position_fires(m: &Matcher, count: u32, rng: &mut fastrand::Rng) -> bool {
     let position = match (m.nth, m.first, m.every) {
         (Some(n), _, _) => count == n,
         (_, Some(n), _) => count <= n,
-        (_, _, Some(k)) => count % k == 0,
+        (_, _, Some(k)) => count.is_multiple_of(k),
         _ => true,
     };
     position && m.probability.is_none_or(|p| rng.f64() < p)

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::MockServer;
 use super::plan::{Ending, Wire, run_plan};
 use crate::transport::BoxFuture;
-use crate::transport::websocket::SUBPROTOCOL;
+use crate::transport::websocket::negotiate_subprotocol;
 
 type Sink = futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
 
@@ -77,18 +77,9 @@ pub(super) async fn listen(
 }
 
 async fn serve(server: Arc<MockServer>, stream: TcpStream, stop: CancellationToken) {
+    #[expect(clippy::result_large_err, reason = "tungstenite's callback signature")]
     let callback = |request: &Request, mut response: Response| {
-        let offered = request
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
-        if offered {
-            response.headers_mut().insert(
-                "sec-websocket-protocol",
-                http::HeaderValue::from_static(SUBPROTOCOL),
-            );
-        }
+        negotiate_subprotocol(request, &mut response);
         Ok(response)
     };
     let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {

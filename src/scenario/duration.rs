@@ -18,9 +18,9 @@ impl Dur {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration `{text}`: expected e.g. `500ms`, `2s`, `1.5s`"))?;
+        let value: f64 = number.parse().map_err(|_| {
+            format!("invalid duration `{text}`: expected e.g. `500ms`, `2s`, `1.5s`")
+        })?;
         let scale = match unit.trim() {
             "ms" => 0.001,
             "" | "s" => 1.0,
@@ -40,9 +40,9 @@ impl Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        if d.subsec_nanos() % 1_000_000 != 0 {
+        if !d.subsec_nanos().is_multiple_of(1_000_000) {
             write!(f, "{}us", d.as_micros())
-        } else if d.as_millis() % 1000 == 0 {
+        } else if d.as_millis().is_multiple_of(1000) {
             write!(f, "{}s", d.as_secs())
         } else if d.as_millis() < 1000 {
             write!(f, "{}ms", d.as_millis())
@@ -68,7 +68,9 @@ impl<'de> Deserialize<'de> for Dur {
             Text(String),
         }
         match Raw::deserialize(deserializer).map_err(|_| {
-            serde::de::Error::custom("invalid duration: expected e.g. `500ms`, `2s`, `1.5s` or a number of seconds")
+            serde::de::Error::custom(
+                "invalid duration: expected e.g. `500ms`, `2s`, `1.5s` or a number of seconds",
+            )
         })? {
             Raw::Seconds(s) => Duration::try_from_secs_f64(s)
                 .map(Dur)
@@ -100,7 +102,13 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for (text, ms) in [("500ms", 500), ("2s", 2000), ("1.5s", 1500), ("1m", 60_000), ("0", 0)] {
+        for (text, ms) in [
+            ("500ms", 500),
+            ("2s", 2000),
+            ("1.5s", 1500),
+            ("1m", 60_000),
+            ("0", 0),
+        ] {
             let d = Dur::parse(text).unwrap();
             assert_eq!(d.0, Duration::from_millis(ms), "{text}");
         }

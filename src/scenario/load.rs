@@ -49,7 +49,10 @@ impl ScenarioError {
                 source_text,
             } => diagnostic.render(source_text),
             Self::Config { file, source } => {
-                format!("{file}: the cattackle configuration does not load:\n{}", source.render())
+                format!(
+                    "{file}: the cattackle configuration does not load:\n{}",
+                    source.render()
+                )
             }
             other => other.to_string(),
         }
@@ -117,12 +120,15 @@ impl ScenarioFile {
     }
 
     /// The configuration with `{port}` replaced, and `overrides` (a reload) merged.
-    pub fn config_for(&self, port: u16, reload: Option<&Value>) -> Result<CattackleConfig, ScenarioError> {
+    pub fn config_for(
+        &self,
+        port: u16,
+        reload: Option<&Value>,
+    ) -> Result<CattackleConfig, ScenarioError> {
         let text = self.config_text.replace("{port}", &port.to_string());
         let text = match reload {
-            Some(overrides) => merge_overrides(&text, overrides).map_err(|message| {
-                self.invalid_at(0, format!("reload: {message}"))
-            })?,
+            Some(overrides) => merge_overrides(&text, overrides)
+                .map_err(|message| self.invalid_at(0, format!("reload: {message}")))?,
             None => text,
         };
         config::load_str(&self.config_name, &text)
@@ -204,10 +210,21 @@ fn config_source(
     let at = top_key(text, "cattackle");
     let (raw, name) = match (&spec.file, &spec.inline) {
         (Some(_), Some(_)) => {
-            return Err(invalid(path, text, at, "`cattackle` takes `file` or `inline`, not both".into()));
+            return Err(invalid(
+                path,
+                text,
+                at,
+                "`cattackle` takes `file` or `inline`, not both".into(),
+            ));
         }
         (None, None) => {
-            return Err(invalid(path, text, at, "`cattackle` needs `file` (a cattackle.toml) or `inline` (its [cattackle] table)".into()));
+            return Err(invalid(
+                path,
+                text,
+                at,
+                "`cattackle` needs `file` (a cattackle.toml) or `inline` (its [cattackle] table)"
+                    .into(),
+            ));
         }
         (Some(file), None) => {
             let mut file = base.join(file);
@@ -228,8 +245,15 @@ fn config_source(
             (raw, file.display().to_string())
         }
         (None, Some(inline)) => {
-            let table = toml::Value::try_from(serde_json::json!({ "cattackle": inline }))
-                .map_err(|e| invalid(path, text, at, format!("`cattackle.inline` is not a valid table: {e}")))?;
+            let table =
+                toml::Value::try_from(serde_json::json!({ "cattackle": inline })).map_err(|e| {
+                    invalid(
+                        path,
+                        text,
+                        at,
+                        format!("`cattackle.inline` is not a valid table: {e}"),
+                    )
+                })?;
             let raw = toml::to_string(&table)
                 .map_err(|e| invalid(path, text, at, format!("`cattackle.inline`: {e}")))?;
             (raw, format!("{} (cattackle.inline)", path.display()))
@@ -248,7 +272,9 @@ fn config_source(
 /// Merges `overrides` (a mapping) over the `[cattackle]` table of `toml_text` (or its root, in
 /// the flat form).
 fn merge_overrides(toml_text: &str, overrides: &Value) -> Result<String, String> {
-    let mut doc: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let mut doc: toml::Table = toml_text
+        .parse()
+        .map_err(|e: toml::de::Error| e.to_string())?;
     let overrides = toml::Value::try_from(overrides).map_err(|e| e.to_string())?;
     let toml::Value::Table(overrides) = overrides else {
         return Err("must be a mapping".to_owned());
@@ -287,16 +313,28 @@ fn top_key(text: &str, key: &str) -> usize {
 /// Checks that need the whole file: faults against transports, clocks against I/O.
 fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
     let s = &file.scenario;
-    let fail = |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
+    let fail =
+        |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
     if s.server == ServerKind::Real {
         if !s.transports.is_empty() {
-            return fail("transports", "`transports` is for mocks: a real server uses the transport of its configuration".into());
+            return fail(
+                "transports",
+                "`transports` is for mocks: a real server uses the transport of its configuration"
+                    .into(),
+            );
         }
         if !s.faults.is_empty() {
-            return fail("faults", "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step".into());
+            return fail(
+                "faults",
+                "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step"
+                    .into(),
+            );
         }
     } else if s.launch.is_some() {
-        return fail("launch", "`launch` starts a real server: it needs `server: real`".into());
+        return fail(
+            "launch",
+            "`launch` starts a real server: it needs `server: real`".into(),
+        );
     }
     let targets = file.targets();
     if s.clock == Some(Clock::Virtual)
@@ -314,11 +352,17 @@ fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
     }
     for (i, fault) in s.faults.iter().enumerate() {
         for target in &targets {
-            let TrialTarget::Mock(transport) = target else { continue };
+            let TrialTarget::Mock(transport) = target else {
+                continue;
+            };
             if let Some(why) = unsupported(&fault.action, *transport) {
                 return fail(
                     "faults",
-                    format!("faults[{i}]: `{}` is not available on `{}`: {why}", fault.action.key(), transport.as_str()),
+                    format!(
+                        "faults[{i}]: `{}` is not available on `{}`: {why}",
+                        fault.action.key(),
+                        transport.as_str()
+                    ),
                 );
             }
         }
@@ -330,9 +374,10 @@ fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
 fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'static str> {
     use MockTransport::{Http, Stdio, StdioProcess, Websocket};
     match (action, transport) {
-        (FaultAction::HttpStatus(_) | FaultAction::SessionExpired, Stdio | StdioProcess | Websocket) => {
-            Some("it is an HTTP fault")
-        }
+        (
+            FaultAction::HttpStatus(_) | FaultAction::SessionExpired,
+            Stdio | StdioProcess | Websocket,
+        ) => Some("it is an HTTP fault"),
         (FaultAction::WsClose(_), Stdio | StdioProcess | Http) => Some("it is a WebSocket fault"),
         (
             FaultAction::Drop(_)
@@ -342,7 +387,9 @@ fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'stati
             | FaultAction::LimitData(_)
             | FaultAction::Timeout(_),
             Http,
-        ) => Some("the HTTP mock (wiremock) answers every request and cannot cut a connection; use `http_status` or `session_expired`"),
+        ) => Some(
+            "the HTTP mock (wiremock) answers every request and cannot cut a connection; use `http_status` or `session_expired`",
+        ),
         (FaultAction::Malformed(Malformed::StrayStdout | Malformed::DuplicateResponse), Http) => {
             Some("an HTTP response carries one body")
         }
@@ -371,23 +418,35 @@ fn yaml_error(path: &Path, text: &str, error: &serde_yaml::Error) -> ScenarioErr
                 .filter(|(i, _)| i % 2 == 1)
                 .map(|(_, s)| s)
                 .collect();
-            let what = if marker.contains("field") { "key" } else { "value" };
+            let what = if marker.contains("field") {
+                "key"
+            } else {
+                "value"
+            };
             let prefix = &message[..start];
             diagnostic_message = format!("{prefix}unknown {what} `{unknown}`");
             help = Some(match did_you_mean(unknown, candidates.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
-                None => format!("expected one of {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+                None => format!(
+                    "expected one of {}",
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
         }
     }
     let file = path.display().to_string();
     let start = offset.min(text.len());
     let end = text[start..]
-        .find(|c: char| c == ':' || c == '\n' || c == ',' || c == '}')
+        .find([':', '\n', ',', '}'])
         .map_or(text.len(), |n| start + n)
         .max(start + 1)
         .min(text.len().max(start));
-    let mut diagnostic = Diagnostic::new(Severity::Error, &file, text, start..end, diagnostic_message);
+    let mut diagnostic =
+        Diagnostic::new(Severity::Error, &file, text, start..end, diagnostic_message);
     diagnostic.help = help;
     ScenarioError::Parse {
         diagnostic: Box::new(diagnostic),
@@ -422,11 +481,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if name != "invalid" && name != "snapshots" {
                 walk(&path, out)?;
             }
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }

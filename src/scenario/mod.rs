@@ -6,5 +6,7 @@ mod load;
 pub mod model;
 
 pub use duration::Dur;
-pub use load::{ScenarioError, ScenarioFile, TrialTarget, collect_files, json_schema, load_file, load_str};
+pub use load::{
+    ScenarioError, ScenarioFile, TrialTarget, collect_files, json_schema, load_file, load_str,
+};
 pub use model::Scenario;

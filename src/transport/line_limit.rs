@@ -12,6 +12,7 @@ pub(crate) struct LineLimit<R> {
     inner: R,
     max: usize,
     line: usize,
+    exceeded: bool,
 }
 
 impl<R> LineLimit<R> {
@@ -20,6 +21,7 @@ impl<R> LineLimit<R> {
             inner,
             max,
             line: 0,
+            exceeded: false,
         }
     }
 }
@@ -30,8 +32,20 @@ impl<R: AsyncRead + Unpin> AsyncRead for LineLimit<R> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
         let this = &mut *self;
+        let error = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the cattackle sent a message larger than max_message_size ({} bytes)",
+                    this.max
+                ),
+            )
+        };
+        if this.exceeded {
+            return Poll::Ready(Err(error()));
+        }
+        let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &poll {
             for &byte in &buf.filled()[before..] {
@@ -40,13 +54,10 @@ impl<R: AsyncRead + Unpin> AsyncRead for LineLimit<R> {
                 } else {
                     this.line += 1;
                     if this.line > this.max {
-                        return Poll::Ready(Err(std::io::Error::new(
-                            std::io::ErrorKind::InvalidData,
-                            format!(
-                                "the cattackle sent a message larger than max_message_size ({} bytes)",
-                                this.max
-                            ),
-                        )));
+                        // A failed read hands out no bytes.
+                        buf.set_filled(before);
+                        this.exceeded = true;
+                        return Poll::Ready(Err(error()));
                     }
                 }
             }

@@ -18,8 +18,8 @@ pub use connector::{
     BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
     TransportIo,
 };
-pub use memory::{MemoryConnector, serve_in_memory};
 pub(crate) use line_limit::LineLimit;
+pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;
 pub use websocket::public_url;
 

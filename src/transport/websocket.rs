@@ -197,6 +197,26 @@ async fn open(
     Ok(socket)
 }
 
+/// The server side of the upgrade: answers with subprotocol `mcp` when the client offers it.
+/// For `tokio_tungstenite::accept_hdr_async`.
+pub fn negotiate_subprotocol(
+    request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+    response: &mut tokio_tungstenite::tungstenite::handshake::server::Response,
+) {
+    let offered = request
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
+    if offered {
+        response.headers_mut().insert(
+            "sec-websocket-protocol",
+            http::HeaderValue::from_static(SUBPROTOCOL),
+        );
+    }
+}
+
 /// A URL without credentials, query or fragment, for messages, logs and listings.
 pub fn public_url(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod config;
+mod harness;
 mod manager_retry;
 mod manager_sessions;
 mod network;

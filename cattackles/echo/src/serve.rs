@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use cattackle_harness::transport::websocket::{
-    SUBPROTOCOL, WebSocketState, json_rpc, websocket_config,
+    WebSocketState, json_rpc, negotiate_subprotocol, websocket_config,
 };
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{RoleServer, ServerHandler, ServiceExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use crate::EchoCattackle;
 
@@ -44,18 +44,7 @@ where
                     *not_found.status_mut() = StatusCode::NOT_FOUND;
                     return Err(not_found);
                 }
-                let asked = request
-                    .headers()
-                    .get_all("sec-websocket-protocol")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .any(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
-                if asked {
-                    response.headers_mut().insert(
-                        "sec-websocket-protocol",
-                        HeaderValue::from_static(SUBPROTOCOL),
-                    );
-                }
+                negotiate_subprotocol(request, &mut response);
                 Ok(response)
             };
             let config = Some(websocket_config(MAX_MESSAGE_SIZE));

@@ -360,7 +360,11 @@ impl TryFrom<FaultSpec> for Fault {
                 .to_owned()
         })?;
         let matcher = spec.matcher.unwrap_or_default();
-        let exclusive = [matcher.nth.is_some(), matcher.first.is_some(), matcher.every.is_some()];
+        let exclusive = [
+            matcher.nth.is_some(),
+            matcher.first.is_some(),
+            matcher.every.is_some(),
+        ];
         if exclusive.iter().filter(|b| **b).count() > 1 {
             return Err("`match` takes one of `nth`, `first`, `every`".to_owned());
         }

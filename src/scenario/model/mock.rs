@@ -116,7 +116,11 @@ impl ReplySpec {
             1 => Ok(found.pop().map(|(_, r)| r)),
             _ => Err(format!(
                 "a reply has one of `respond`, `text`, `result`, `jsonrpc_error`, `is_error`; found {}",
-                found.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                found
+                    .iter()
+                    .map(|(k, _)| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             )),
         }
     }
