@@ -116,7 +116,9 @@ impl Env {
             }
             TrialTarget::Mock(MockTransport::Http) => {
                 let mock = new_mock(Flavor::Http);
-                let server = crate::mock::NetworkMock::http(mock.clone()).await;
+                let server =
+                    crate::mock::NetworkMock::http(mock.clone(), file.scenario.mock.http_body)
+                        .await;
                 env.port = server.port();
                 env.mock = Some(mock);
                 env.network = Some(server);

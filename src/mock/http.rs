@@ -10,6 +10,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::{MockServer, Out};
 use crate::harness::journal::{What, lock};
+use crate::scenario::model::HttpBody;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 /// What `hang` means over HTTP: an answer later than any timeout.
@@ -25,13 +26,15 @@ struct Sessions {
 
 struct Responder {
     server: Arc<MockServer>,
+    body: HttpBody,
     sessions: Mutex<Sessions>,
 }
 
-pub(super) async fn start(server: Arc<MockServer>) -> wiremock::MockServer {
+pub(super) async fn start(server: Arc<MockServer>, body: HttpBody) -> wiremock::MockServer {
     let mock = wiremock::MockServer::builder().start().await;
     let responder = Responder {
         server,
+        body,
         sessions: Mutex::new(Sessions {
             live: HashMap::new(),
             stateless: None,
@@ -109,13 +112,24 @@ impl Respond for Responder {
         let plan = server.on_message(conn, &request.body);
         let mut delay = Duration::ZERO;
         let mut response = None;
+        let mut content_type = None;
         for out in plan {
             match out {
                 Out::Sleep(d) => delay += d,
+                Out::ContentType(t) => content_type = Some(t),
                 Out::Send(bytes) | Out::Raw(bytes) if response.is_none() => {
                     server.journal().sent(conn, &bytes);
-                    response =
-                        Some(ResponseTemplate::new(200).set_body_raw(bytes, "application/json"));
+                    let (body, default_type) = match self.body {
+                        HttpBody::Json => (bytes, "application/json"),
+                        HttpBody::Sse => {
+                            let mut event = b"event: message\ndata: ".to_vec();
+                            event.extend_from_slice(&bytes);
+                            event.extend_from_slice(b"\n\n");
+                            (event, "text/event-stream")
+                        }
+                    };
+                    let mime = content_type.as_deref().unwrap_or(default_type);
+                    response = Some(ResponseTemplate::new(200).set_body_raw(body, mime));
                 }
                 Out::Hang => delay = HANG,
                 Out::HttpStatus {

@@ -31,8 +31,8 @@ impl NetworkMock {
     }
 
     /// Serves `server` over MCP Streamable HTTP at `http://127.0.0.1:PORT/mcp`, on wiremock.
-    pub async fn http(server: Arc<MockServer>) -> Self {
-        let mock = super::http::start(server).await;
+    pub async fn http(server: Arc<MockServer>, body: crate::scenario::model::HttpBody) -> Self {
+        let mock = super::http::start(server, body).await;
         Self {
             port: mock.address().port(),
             kind: Kind::Http(Box::new(mock)),

@@ -66,7 +66,7 @@ pub(crate) async fn run_plan(
                     cut.cancel();
                 }
                 // HTTP-only answers; the loader refuses them on other transports.
-                Out::HttpStatus { .. } | Out::SessionExpired => {}
+                Out::HttpStatus { .. } | Out::SessionExpired | Out::ContentType(_) => {}
             }
         };
         tokio::select! {

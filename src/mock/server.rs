@@ -57,6 +57,8 @@ pub enum Out {
     },
     /// HTTP 404 for a session the server no longer knows.
     SessionExpired,
+    /// HTTP: the next answer has this `Content-Type`.
+    ContentType(String),
 }
 
 /// A request the server received, for `server_expect`.
@@ -469,6 +471,7 @@ impl MockServer {
                 reason: c.reason.clone(),
             }],
             FaultAction::SessionExpired => vec![Out::SessionExpired],
+            FaultAction::HttpContentType(t) => vec![Out::ContentType(t.clone()), Out::Send(bytes)],
             FaultAction::Latency(l) => vec![Out::Sleep(l.latency.0), Out::Send(bytes)],
             FaultAction::Bandwidth(rate) => {
                 let all = framed();
@@ -581,6 +584,7 @@ fn describe(action: &FaultAction) -> String {
         FaultAction::Crash(c) => format!("crash (exit {})", c.exit_code),
         FaultAction::JsonRpcError(e) => format!("jsonrpc_error {}", e.code),
         FaultAction::HttpStatus(s) => format!("http_status {}", s.status),
+        FaultAction::HttpContentType(t) => format!("http_content_type {t}"),
         FaultAction::WsClose(c) => format!("ws_close {}", c.code),
         FaultAction::Timeout(d) => format!("timeout {d}"),
         FaultAction::LimitData(n) => format!("limit_data {n}"),

@@ -375,7 +375,9 @@ fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'stati
     use MockTransport::{Http, Stdio, StdioProcess, Websocket};
     match (action, transport) {
         (
-            FaultAction::HttpStatus(_) | FaultAction::SessionExpired,
+            FaultAction::HttpStatus(_)
+            | FaultAction::SessionExpired
+            | FaultAction::HttpContentType(_),
             Stdio | StdioProcess | Websocket,
         ) => Some("it is an HTTP fault"),
         (FaultAction::WsClose(_), Stdio | StdioProcess | Http) => Some("it is a WebSocket fault"),

@@ -71,6 +71,8 @@ pub enum FaultAction {
     WsClose(WsClose),
     /// HTTP only: answer 404 as a server that lost the session.
     SessionExpired,
+    /// HTTP only: the answer with this `Content-Type`.
+    HttpContentType(String),
     /// Toxiproxy `latency`: delay each matching answer by `latency` ± `jitter` (seeded).
     Latency(Latency),
     /// Toxiproxy `bandwidth`: send matching answers at this many bytes per second.
@@ -101,6 +103,7 @@ impl FaultAction {
             Self::HttpStatus(_) => "http_status",
             Self::WsClose(_) => "ws_close",
             Self::SessionExpired => "session_expired",
+            Self::HttpContentType(_) => "http_content_type",
             Self::Latency(_) => "latency",
             Self::Bandwidth(_) => "bandwidth",
             Self::Slicer(_) => "slicer",
@@ -284,6 +287,9 @@ pub(crate) struct FaultSpec {
     /// HTTP only, `true`: 404 as for a session the server no longer knows.
     #[serde(default)]
     session_expired: Option<bool>,
+    /// HTTP only: the answer with this `Content-Type` (e.g. `text/plain`).
+    #[serde(default)]
+    http_content_type: Option<String>,
     /// `{ latency, jitter }`.
     #[serde(default)]
     latency: Option<Latency>,
@@ -335,6 +341,7 @@ impl TryFrom<FaultSpec> for Fault {
             spec.http_status.map(FaultAction::HttpStatus),
             spec.ws_close.map(FaultAction::WsClose),
             flag(spec.session_expired, FaultAction::SessionExpired),
+            spec.http_content_type.map(FaultAction::HttpContentType),
             spec.latency.map(FaultAction::Latency),
             spec.bandwidth.map(FaultAction::Bandwidth),
             spec.slicer.map(FaultAction::Slicer),
@@ -355,7 +362,8 @@ impl TryFrom<FaultSpec> for Fault {
         let action = actions.pop().ok_or_else(|| {
             "a fault needs an action: one of `delay`, `hang`, `drop`, `crash`, \
              `exit_before_handshake`, `never_handshake`, `jsonrpc_error`, `is_error`, \
-             `malformed`, `http_status`, `ws_close`, `session_expired`, `latency`, `bandwidth`, \
+             `malformed`, `http_status`, `http_content_type`, `ws_close`, `session_expired`, \
+             `latency`, `bandwidth`, \
              `slicer`, `limit_data`, `reset_peer`, `timeout`"
                 .to_owned()
         })?;

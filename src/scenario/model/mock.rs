@@ -18,6 +18,21 @@ pub struct MockSpec {
     /// (`server/discover`).
     #[serde(default)]
     pub eras: Vec<Era>,
+    /// How the HTTP mock answers a request: `json` (default, `application/json`) or `sse` (a
+    /// `text/event-stream` with one `message` event), as most SDK servers do.
+    #[serde(default)]
+    pub http_body: HttpBody,
+}
+
+/// The body of the HTTP mock's answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpBody {
+    /// `application/json`.
+    #[default]
+    Json,
+    /// `text/event-stream`, one `message` event.
+    Sse,
 }
 
 /// A spec era of the MCP handshake.

@@ -14,7 +14,7 @@ pub use fault::{
     Crash, Drop, DropPhase, Fault, FaultAction, HttpStatus, Latency, Malformed, Matcher, Slicer,
     WsClose,
 };
-pub use mock::{Era, JsonRpcErrorSpec, MockSpec, Reply, Tool};
+pub use mock::{Era, HttpBody, JsonRpcErrorSpec, MockSpec, Reply, Tool};
 pub use step::{
     CallSpec, Expect, ExpectError, ExpectOk, Reload, ServerExpectation, Step, StepAction,
 };
