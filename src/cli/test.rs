@@ -214,13 +214,26 @@ fn summarize(outcomes: &[Outcome], wall: Duration, seed: Option<u64>) -> u8 {
         "\ntest result: {}. {passed} passed, {} failed; {} of scenario time in {} wall time",
         if failed.is_empty() { "ok" } else { "FAILED" },
         failed.len(),
-        Dur(round_ms(covered)),
-        Dur(round_ms(wall)),
+        human(covered),
+        human(wall),
     );
     if failed.is_empty() {
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// `1h 1m 19.604s`, `8.924s`.
+fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    let rest = Dur(round_ms(Duration::from_millis(
+        (d.as_millis() % 60_000) as u64,
+    )));
+    match (secs / 3600, secs % 3600 / 60) {
+        (0, 0) => rest.to_string(),
+        (0, m) => format!("{m}m {rest}"),
+        (h, m) => format!("{h}h {m}m {rest}"),
     }
 }
 

@@ -6,10 +6,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio_util::sync::CancellationToken;
 
 use super::MockServer;
-use super::plan::{Ending, Wire, run_plan};
+use super::plan::{Answering, Ending, Wire};
 use crate::config::CattackleConfig;
 use crate::harness::journal::lock;
 use crate::transport::{
@@ -26,16 +25,12 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (conn, early) = server.connect();
     let wire = Arc::new(ByteWire(tokio::sync::Mutex::new(write)));
-    let cut = CancellationToken::new();
-    if let Some(plan) = early {
-        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
-    }
+    let mut connection = Answering::open(server.clone(), wire.clone(), ending).await;
+    let cut = connection.cut();
     let mut generation = server.generation();
     generation.mark_unchanged();
     let mut lines = BufReader::new(read);
-    let mut tasks = tokio::task::JoinSet::new();
     let why = loop {
         let mut line = Vec::new();
         tokio::select! {
@@ -44,26 +39,11 @@ where
             _ = generation.changed() => break Some("killed"),
             read = lines.read_until(b'\n', &mut line) => match read {
                 Ok(0) | Err(_) => break Some("closed by the client"),
-                Ok(_) => {
-                    let plan = server.on_message(conn, &line);
-                    if plan.is_empty() {
-                        continue;
-                    }
-                    let (server, wire, cut, ending) =
-                        (server.clone(), wire.clone(), cut.clone(), ending.clone());
-                    tasks.spawn(async move {
-                        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
-                    });
-                }
+                Ok(_) => connection.answer(&line),
             }
         }
     };
-    cut.cancel();
-    tasks.shutdown().await;
-    if let Some(why) = why {
-        ending.gone.store(true, Ordering::SeqCst);
-        server.closed(conn, why);
-    }
+    connection.close(why).await;
     let _ = wire.0.lock().await.shutdown().await;
 }
 

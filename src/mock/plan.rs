@@ -76,3 +76,74 @@ pub(crate) async fn run_plan(
         }
     }
 }
+
+/// One connection being served: answers run concurrently, as real servers do (a delayed answer
+/// does not hold up the next request), and all end when the connection is cut.
+pub(crate) struct Answering {
+    server: Arc<MockServer>,
+    conn: u64,
+    wire: Arc<dyn Wire>,
+    cut: CancellationToken,
+    ending: Ending,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Answering {
+    /// Opens connection `conn` on `server`, carrying out any connection fault first.
+    pub(crate) async fn open(server: Arc<MockServer>, wire: Arc<dyn Wire>, ending: Ending) -> Self {
+        let (conn, early) = server.connect();
+        let this = Self {
+            server,
+            conn,
+            wire,
+            cut: CancellationToken::new(),
+            ending,
+            tasks: tokio::task::JoinSet::new(),
+        };
+        if let Some(plan) = early {
+            run_plan(
+                &this.server,
+                conn,
+                plan,
+                &*this.wire,
+                &this.cut,
+                &this.ending,
+            )
+            .await;
+        }
+        this
+    }
+
+    /// Cancelled when a fault cuts the connection.
+    pub(crate) fn cut(&self) -> CancellationToken {
+        self.cut.clone()
+    }
+
+    /// Answers one incoming message, in the background.
+    pub(crate) fn answer(&mut self, message: &[u8]) {
+        let plan = self.server.on_message(self.conn, message);
+        if plan.is_empty() {
+            return;
+        }
+        let (server, wire, cut, ending) = (
+            self.server.clone(),
+            self.wire.clone(),
+            self.cut.clone(),
+            self.ending.clone(),
+        );
+        let conn = self.conn;
+        self.tasks.spawn(async move {
+            run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
+        });
+    }
+
+    /// Ends the connection; `why` is recorded unless a fault already closed it.
+    pub(crate) async fn close(mut self, why: Option<&str>) {
+        self.cut.cancel();
+        self.tasks.shutdown().await;
+        if let Some(why) = why {
+            self.ending.gone.store(true, Ordering::SeqCst);
+            self.server.closed(self.conn, why);
+        }
+    }
+}

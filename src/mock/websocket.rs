@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
 use super::MockServer;
-use super::plan::{Ending, Wire, run_plan};
+use super::plan::{Answering, Ending, Wire};
 use crate::transport::BoxFuture;
 use crate::transport::websocket::negotiate_subprotocol;
 
@@ -87,15 +87,10 @@ async fn serve(server: Arc<MockServer>, stream: TcpStream, stop: CancellationTok
     };
     let (sink, mut stream) = socket.split();
     let wire = Arc::new(WsWire(tokio::sync::Mutex::new(sink)));
-    let (conn, early) = server.connect();
-    let cut = CancellationToken::new();
-    let ending = Ending::default();
-    if let Some(plan) = early {
-        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
-    }
+    let mut connection = Answering::open(server.clone(), wire, Ending::default()).await;
+    let cut = connection.cut();
     let mut generation = server.generation();
     generation.mark_unchanged();
-    let mut tasks = tokio::task::JoinSet::new();
     let why = loop {
         tokio::select! {
             biased;
@@ -103,26 +98,12 @@ async fn serve(server: Arc<MockServer>, stream: TcpStream, stop: CancellationTok
             () = stop.cancelled() => break Some("server stopped"),
             _ = generation.changed() => break Some("killed"),
             message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    let plan = server.on_message(conn, text.as_bytes());
-                    if plan.is_empty() {
-                        continue;
-                    }
-                    let (server, wire, cut, ending) =
-                        (server.clone(), wire.clone(), cut.clone(), ending.clone());
-                    tasks.spawn(async move {
-                        run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
-                    });
-                }
+                Some(Ok(Message::Text(text))) => connection.answer(text.as_bytes()),
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Some("closed by the client"),
                 Some(Ok(_)) => {}
             }
         }
     };
-    cut.cancel();
-    tasks.shutdown().await;
-    if let Some(why) = why {
-        server.closed(conn, why);
-    }
+    connection.close(why).await;
     // Dropping the socket without a close frame: a crash looks like a reset.
 }

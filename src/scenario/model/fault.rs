@@ -394,12 +394,4 @@ impl TryFrom<FaultSpec> for Fault {
     }
 }
 
-impl JsonSchema for Fault {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Fault".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        FaultSpec::json_schema(generator)
-    }
-}
+super::schema_of_spec!(Fault, FaultSpec);

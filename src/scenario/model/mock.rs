@@ -152,7 +152,8 @@ impl TryFrom<ReplySpec> for Reply {
     }
 }
 
-/// A tool, as written.
+/// A tool, as written. It repeats [`ReplySpec`]'s keys rather than flattening it: serde cannot
+/// deny unknown keys through `flatten`, and a typo must be an error that names the nearest key.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ToolSpec {
@@ -234,12 +235,4 @@ impl TryFrom<ToolSpec> for Tool {
     }
 }
 
-impl JsonSchema for Tool {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Tool".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        ToolSpec::json_schema(generator)
-    }
-}
+super::schema_of_spec!(Tool, ToolSpec);

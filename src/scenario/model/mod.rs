@@ -1,5 +1,22 @@
 //! The scenario file format, as Rust types. `docs/scenario.schema.json` is generated from these.
 
+/// A type read through `#[serde(try_from = "Spec")]` (to check that exactly one action is given)
+/// has the schema of its spec: what the file holds.
+macro_rules! schema_of_spec {
+    ($type:ident, $spec:ident) => {
+        impl JsonSchema for $type {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($type).into()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $spec::json_schema(generator)
+            }
+        }
+    };
+}
+use schema_of_spec;
+
 mod fault;
 mod mock;
 mod step;

@@ -263,12 +263,4 @@ impl TryFrom<StepSpec> for Step {
     }
 }
 
-impl JsonSchema for Step {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Step".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        StepSpec::json_schema(generator)
-    }
-}
+super::schema_of_spec!(Step, StepSpec);
