@@ -7,10 +7,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cattackle_harness::harness::{RunOptions, run, snapshot};
-use cattackle_harness::scenario::{collect_files, load_file};
+use cattackle_harness::scenario::{TrialTarget, collect_files, load_file};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 const ROOT: &str = "scenarios";
@@ -18,7 +18,6 @@ const ROOT: &str = "scenarios";
 fn main() {
     let args = Arguments::from_args();
     let root = PathBuf::from(ROOT);
-    let options = Arc::new(options());
     let expected = Arc::new(Mutex::new(BTreeSet::new()));
     let mut trials = Vec::new();
     for path in collect_files(std::slice::from_ref(&root)).expect("cannot read scenarios/") {
@@ -28,10 +27,11 @@ fn main() {
                 for target in file.targets() {
                     let snap = snapshot::path(&file, target);
                     expected.lock().unwrap().insert(snap.clone());
-                    let (file, options) = (file.clone(), options.clone());
+                    let file = file.clone();
                     let name = format!("{}@{}", file.id, target.as_str());
                     trials.push(Trial::test(name, move || {
-                        let report = run(&file, target, &options);
+                        let real = matches!(target, TrialTarget::Real(_));
+                        let report = run(&file, target, options(real));
                         if !report.passed() {
                             let lines: Vec<String> = report
                                 .failures
@@ -66,14 +66,26 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn options() -> RunOptions {
+/// Built on first use: only trials that run real cattackles need `echo-cattackle` built (under
+/// cargo-nextest each trial is a process of its own).
+fn options(real: bool) -> &'static RunOptions {
+    static MOCK: OnceLock<RunOptions> = OnceLock::new();
+    static REAL: OnceLock<RunOptions> = OnceLock::new();
+    if real {
+        REAL.get_or_init(|| build_options(true))
+    } else {
+        MOCK.get_or_init(|| build_options(false))
+    }
+}
+
+fn build_options(real: bool) -> RunOptions {
     let cattackle = PathBuf::from(env!("CARGO_BIN_EXE_cattackle"));
     let mut program_dirs: Vec<PathBuf> = cattackle
         .parent()
         .map(Path::to_path_buf)
         .into_iter()
         .collect();
-    if let Some(dir) = echo_binary().parent() {
+    if real && let Some(dir) = echo_binary().parent() {
         program_dirs.insert(0, dir.to_path_buf());
     }
     RunOptions {

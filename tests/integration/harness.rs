@@ -252,3 +252,35 @@ fn cattackle_test_fails_on_a_changed_snapshot() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("the transcript differs from"), "{stdout}");
 }
+
+#[test]
+fn secrets_of_the_configuration_never_reach_reports() {
+    let file = scenario(
+        "secret",
+        "
+name: a cattackle that prints its token on stderr and dies
+server: real
+cattackle:
+  inline:
+    name: leaky
+    version: '1'
+    description: prints its secret
+    commands: { echo: { description: echo } }
+    mcp:
+      max_retries: 0
+      transport:
+        type: stdio
+        command: sh
+        args: ['-c', 'echo token=$API_TOKEN >&2; exit 3']
+        env: { API_TOKEN: s3cr3t-value }
+steps:
+  - call: { command: echo, text: hi }
+    expect: { ok: { data: hi } }
+",
+    );
+    let report = run(&file, file.targets()[0], &RunOptions::default());
+    let failures: Vec<String> = report.failures.iter().map(|f| f.message.clone()).collect();
+    let everything = format!("{failures:?}\n{}", report.transcript);
+    assert!(!everything.contains("s3cr3t-value"), "{everything}");
+    assert!(everything.contains("token=[secret]"), "{everything}");
+}
