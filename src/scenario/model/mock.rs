@@ -152,8 +152,9 @@ impl TryFrom<ReplySpec> for Reply {
     }
 }
 
-/// A tool, as written. It repeats [`ReplySpec`]'s keys rather than flattening it: serde cannot
-/// deny unknown keys through `flatten`, and a typo must be an error that names the nearest key.
+// It repeats `ReplySpec`'s keys rather than flattening it: serde cannot deny unknown keys through
+// `flatten`, and a typo must be an error that names the nearest key.
+/// A tool, as written.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ToolSpec {
