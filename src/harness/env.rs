@@ -350,11 +350,19 @@ impl Launched {
         })
     }
 
+    /// Stops the server: a network server does not watch its stdin, so it gets SIGTERM at once,
+    /// then half a second before its process group is killed.
     async fn stop(&mut self) {
         if let Some(connection) = self.connection.take() {
             let crate::transport::Connection { io, resource } = connection;
             drop(io);
-            resource.shutdown(Duration::from_secs(2)).await;
+            if let Some(pid) = resource.pid().and_then(|p| i32::try_from(p).ok()) {
+                // SAFETY: killpg has no memory-safety preconditions.
+                unsafe {
+                    libc::killpg(pid, libc::SIGTERM);
+                }
+            }
+            resource.shutdown(Duration::from_millis(500)).await;
         }
     }
 }

@@ -248,6 +248,9 @@ fn observe(journal: &Journal, event: &ManagerEvent) {
             "session {session} opened ({})",
             protocol.as_deref().unwrap_or("unknown protocol")
         ),
+        ManagerEvent::SessionClosed {
+            session, reason, ..
+        } => format!("session {session} closed ({reason})"),
     };
     journal.record(What::Client(text));
 }

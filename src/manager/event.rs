@@ -39,6 +39,16 @@ pub enum ManagerEvent {
         /// The negotiated protocol version.
         protocol: Option<String>,
     },
+    /// A session is being closed (in the background when a call discards it).
+    SessionClosed {
+        /// The cattackle's name.
+        cattackle: String,
+        /// Sequence number within the manager, from 1.
+        session: u64,
+        /// Why: `call timed out`, `transport closed`, `health check failed`, `no longer alive`,
+        /// `transport changed`, `closed on request`, `closing all sessions`.
+        reason: &'static str,
+    },
 }
 
 /// Receives a manager's events. Called inline: it must be quick and must not block.

@@ -220,7 +220,7 @@ impl McpClientManager {
             Ok(Ok(result)) => return Ok(result),
             Ok(Err(e)) => e,
             Err(_) => {
-                self.discard(config, &session).await;
+                self.discard(config, &session, "call timed out").await;
                 return Err(CattackleError::TimedOut {
                     cattackle: name.to_owned(),
                     phase: Phase::Call,
@@ -269,11 +269,14 @@ impl McpClientManager {
                 }
             }
         };
-        if matches!(
-            error,
-            CattackleError::TimedOut { .. } | CattackleError::TransportClosed { .. }
-        ) {
-            self.discard(config, &session).await;
+        match error {
+            CattackleError::TimedOut { .. } => {
+                self.discard(config, &session, "call timed out").await;
+            }
+            CattackleError::TransportClosed { .. } => {
+                self.discard(config, &session, "transport closed").await;
+            }
+            _ => {}
         }
         Err(error)
     }
@@ -314,17 +317,17 @@ impl McpClientManager {
                         return Ok(session);
                     }
                     tracing::info!(cattackle = %config.name, session = session.id, "health check failed: reopening");
-                    self.discard(config, &session).await;
+                    self.discard(config, &session, "health check failed").await;
                     probed = true;
                     continue;
                 }
                 let why = if session.fingerprint == fingerprint {
-                    "is no longer alive"
+                    "no longer alive"
                 } else {
-                    "has a changed transport"
+                    "transport changed"
                 };
                 tracing::info!(cattackle = %config.name, session = session.id, "session {why}: reopening");
-                self.close_in_background(session, config.mcp.shutdown_grace);
+                self.close_in_background(&config.name, session, config.mcp.shutdown_grace, why);
             }
             let session = Arc::new(self.open(config, fingerprint).await?);
             *current = Some(session.clone());
@@ -423,19 +426,39 @@ impl McpClientManager {
 
     /// Drops `session` from its slot if it is still the current one, and closes it in the
     /// background: a retry never waits for an old process to exit.
-    async fn discard(&self, config: &CattackleConfig, session: &Arc<Session>) {
+    async fn discard(
+        &self,
+        config: &CattackleConfig,
+        session: &Arc<Session>,
+        reason: &'static str,
+    ) {
         let slot = self.slot(&config.name);
         let mut current = slot.lock().await;
         if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, session)) {
             let session = current.take().expect("checked above");
             drop(current);
-            self.close_in_background(session, config.mcp.shutdown_grace);
+            self.close_in_background(&config.name, session, config.mcp.shutdown_grace, reason);
         }
     }
 
-    fn close_in_background(&self, session: Arc<Session>, grace: Duration) {
+    fn close_in_background(
+        &self,
+        cattackle: &str,
+        session: Arc<Session>,
+        grace: Duration,
+        reason: &'static str,
+    ) {
+        self.report_closed(cattackle, &session, reason);
         self.closing
             .spawn(async move { session.shutdown(grace).await });
+    }
+
+    fn report_closed(&self, cattackle: &str, session: &Session, reason: &'static str) {
+        self.report(|| ManagerEvent::SessionClosed {
+            cattackle: cattackle.to_owned(),
+            session: session.id,
+            reason,
+        });
     }
 
     /// Closes the cattackle's session, if any, and waits for it to end (bounded by its
@@ -450,6 +473,7 @@ impl McpClientManager {
         let session = slot.lock().await.take();
         if let Some(session) = session {
             tracing::debug!(cattackle = name, session = session.id, "closing session");
+            self.report_closed(name, &session, "closed on request");
             session.shutdown(grace).await;
         }
     }
@@ -463,9 +487,9 @@ impl McpClientManager {
             .unwrap_or_else(|e| e.into_inner())
             .drain()
             .collect();
-        for (_, slot) in slots {
+        for (name, slot) in slots {
             if let Some(session) = slot.lock().await.take() {
-                self.close_in_background(session, grace);
+                self.close_in_background(&name, session, grace, "closing all sessions");
             }
         }
         self.closing.close();
