@@ -13,6 +13,16 @@ use cattackle_harness::harness::{RunOptions, run, snapshot};
 use cattackle_harness::scenario::{TrialTarget, collect_files, load_file};
 use libtest_mimic::{Arguments, Failed, Trial};
 
+#[path = "support/processes.rs"]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "shared with the integration tests; only echo_binary is used here"
+)]
+mod processes;
+
+use processes::echo_binary;
+
 const ROOT: &str = "scenarios";
 
 fn main() {
@@ -93,18 +103,6 @@ fn build_options(real: bool) -> RunOptions {
         program_dirs,
         mock_program: Some(cattackle),
     }
-}
-
-/// Builds `echo-cattackle` for scenarios with `server: real`.
-fn echo_binary() -> PathBuf {
-    escargot::CargoBuild::new()
-        .package("echo-cattackle")
-        .bin("echo-cattackle")
-        .current_release()
-        .run()
-        .expect("cannot build echo-cattackle")
-        .path()
-        .to_owned()
 }
 
 fn assert_snapshot(path: &Path, transcript: &str) {

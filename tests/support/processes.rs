@@ -7,10 +7,33 @@ use std::sync::OnceLock;
 pub fn echo_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        escargot::CargoBuild::new()
+        let mut build = escargot::CargoBuild::new()
             .package("echo-cattackle")
             .bin("echo-cattackle")
-            .current_release()
+            .current_release();
+        // Cargo gives a test process the variables of the package under test. A nested build
+        // that inherits them sees build-script inputs change (ring reads `CARGO_PKG_*`), rebuilds
+        // half the graph, and the next `cargo test` rebuilds it back: 25 s a time.
+        for (key, _) in std::env::vars() {
+            let of_the_package = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&key.as_str());
+            if of_the_package {
+                build = build.env_remove(key);
+            }
+        }
+        build
             .run()
             .expect("cannot build echo-cattackle")
             .path()

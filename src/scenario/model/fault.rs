@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::super::Dur;
-use super::JsonRpcErrorSpec;
+use super::{JsonRpcErrorSpec, flag};
 
 /// Which requests a fault applies to. All given conditions must hold.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -322,51 +322,50 @@ impl TryFrom<FaultSpec> for Fault {
     type Error = String;
 
     fn try_from(spec: FaultSpec) -> Result<Self, String> {
-        let flag = |set: Option<bool>, action: FaultAction| set.filter(|b| *b).map(|_| action);
         let drop = spec.drop.and_then(|d| match d {
             DropSpec::Flag(true) => Some(FaultAction::Drop(Drop::default())),
             DropSpec::Flag(false) => None,
             DropSpec::Phase(p) => Some(FaultAction::Drop(p)),
         });
-        let mut actions: Vec<FaultAction> = [
-            spec.delay.map(FaultAction::Delay),
-            flag(spec.hang, FaultAction::Hang),
-            drop,
-            spec.crash.map(FaultAction::Crash),
-            flag(spec.exit_before_handshake, FaultAction::ExitBeforeHandshake),
-            flag(spec.never_handshake, FaultAction::NeverHandshake),
-            spec.jsonrpc_error.map(FaultAction::JsonRpcError),
-            spec.is_error.map(FaultAction::IsError),
-            spec.malformed.map(FaultAction::Malformed),
-            spec.http_status.map(FaultAction::HttpStatus),
-            spec.ws_close.map(FaultAction::WsClose),
-            flag(spec.session_expired, FaultAction::SessionExpired),
-            spec.http_content_type.map(FaultAction::HttpContentType),
-            spec.latency.map(FaultAction::Latency),
-            spec.bandwidth.map(FaultAction::Bandwidth),
-            spec.slicer.map(FaultAction::Slicer),
-            spec.limit_data.map(FaultAction::LimitData),
-            flag(spec.reset_peer, FaultAction::ResetPeer),
-            spec.timeout.map(FaultAction::Timeout),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if actions.len() > 1 {
-            let keys: Vec<String> = actions.iter().map(|a| format!("`{}`", a.key())).collect();
-            return Err(format!(
-                "a fault has exactly one action; found {} (write one fault each)",
-                keys.join(" and ")
-            ));
-        }
-        let action = actions.pop().ok_or_else(|| {
-            "a fault needs an action: one of `delay`, `hang`, `drop`, `crash`, \
-             `exit_before_handshake`, `never_handshake`, `jsonrpc_error`, `is_error`, \
-             `malformed`, `http_status`, `http_content_type`, `ws_close`, `session_expired`, \
-             `latency`, `bandwidth`, \
-             `slicer`, `limit_data`, `reset_peer`, `timeout`"
-                .to_owned()
-        })?;
+        let action = super::required_action(
+            "fault",
+            vec![
+                ("delay", spec.delay.map(FaultAction::Delay)),
+                ("hang", flag(spec.hang, FaultAction::Hang)),
+                ("drop", drop),
+                ("crash", spec.crash.map(FaultAction::Crash)),
+                (
+                    "exit_before_handshake",
+                    flag(spec.exit_before_handshake, FaultAction::ExitBeforeHandshake),
+                ),
+                (
+                    "never_handshake",
+                    flag(spec.never_handshake, FaultAction::NeverHandshake),
+                ),
+                (
+                    "jsonrpc_error",
+                    spec.jsonrpc_error.map(FaultAction::JsonRpcError),
+                ),
+                ("is_error", spec.is_error.map(FaultAction::IsError)),
+                ("malformed", spec.malformed.map(FaultAction::Malformed)),
+                ("http_status", spec.http_status.map(FaultAction::HttpStatus)),
+                (
+                    "http_content_type",
+                    spec.http_content_type.map(FaultAction::HttpContentType),
+                ),
+                ("ws_close", spec.ws_close.map(FaultAction::WsClose)),
+                (
+                    "session_expired",
+                    flag(spec.session_expired, FaultAction::SessionExpired),
+                ),
+                ("latency", spec.latency.map(FaultAction::Latency)),
+                ("bandwidth", spec.bandwidth.map(FaultAction::Bandwidth)),
+                ("slicer", spec.slicer.map(FaultAction::Slicer)),
+                ("limit_data", spec.limit_data.map(FaultAction::LimitData)),
+                ("reset_peer", flag(spec.reset_peer, FaultAction::ResetPeer)),
+                ("timeout", spec.timeout.map(FaultAction::Timeout)),
+            ],
+        )?;
         let matcher = spec.matcher.unwrap_or_default();
         let exclusive = [
             matcher.nth.is_some(),

@@ -109,35 +109,14 @@ pub(crate) struct ReplySpec {
 }
 
 impl ReplySpec {
-    fn into_reply(self) -> Result<Option<Reply>, String> {
-        let mut found = Vec::new();
-        if let Some(v) = self.respond {
-            found.push(("respond", Reply::Respond(v)));
-        }
-        if let Some(v) = self.text {
-            found.push(("text", Reply::Text(v)));
-        }
-        if let Some(v) = self.result {
-            found.push(("result", Reply::Result(v)));
-        }
-        if let Some(v) = self.jsonrpc_error {
-            found.push(("jsonrpc_error", Reply::JsonRpcError(v)));
-        }
-        if let Some(v) = self.is_error {
-            found.push(("is_error", Reply::IsError(v)));
-        }
-        match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop().map(|(_, r)| r)),
-            _ => Err(format!(
-                "a reply has one of `respond`, `text`, `result`, `jsonrpc_error`, `is_error`; found {}",
-                found
-                    .iter()
-                    .map(|(k, _)| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )),
-        }
+    fn candidates(self) -> Vec<(&'static str, Option<Reply>)> {
+        vec![
+            ("respond", self.respond.map(Reply::Respond)),
+            ("text", self.text.map(Reply::Text)),
+            ("result", self.result.map(Reply::Result)),
+            ("jsonrpc_error", self.jsonrpc_error.map(Reply::JsonRpcError)),
+            ("is_error", self.is_error.map(Reply::IsError)),
+        ]
     }
 }
 
@@ -145,10 +124,7 @@ impl TryFrom<ReplySpec> for Reply {
     type Error = String;
 
     fn try_from(spec: ReplySpec) -> Result<Self, String> {
-        spec.into_reply()?.ok_or_else(|| {
-            "a reply needs one of `respond`, `text`, `result`, `jsonrpc_error`, `is_error`"
-                .to_owned()
-        })
+        super::required_action("reply", spec.candidates())
     }
 }
 
@@ -211,7 +187,8 @@ impl TryFrom<ToolSpec> for Tool {
             jsonrpc_error: spec.jsonrpc_error,
             is_error: spec.is_error,
         }
-        .into_reply()?;
+        .candidates();
+        let single = super::one_action("tool", single)?;
         let replies = match (single, spec.sequence) {
             (Some(_), Some(_)) => {
                 return Err("a tool has either one reply or a `sequence`, not both".to_owned());

@@ -17,6 +17,39 @@ macro_rules! schema_of_spec {
 }
 use schema_of_spec;
 
+/// The one action of a `what` (a fault, a step, a reply) among `candidates`, each a key and its
+/// value when the file gives it: `Ok(None)` when none is given, an error naming every key when
+/// several are.
+fn one_action<T>(
+    what: &str,
+    candidates: Vec<(&'static str, Option<T>)>,
+) -> Result<Option<T>, String> {
+    let mut given: Vec<(&str, T)> = candidates
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    if given.len() > 1 {
+        let found: Vec<String> = given.iter().map(|(k, _)| format!("`{k}`")).collect();
+        return Err(format!(
+            "a {what} has exactly one action; found {}",
+            found.join(" and ")
+        ));
+    }
+    Ok(given.pop().map(|(_, v)| v))
+}
+
+/// [`one_action`], where none is an error too.
+fn required_action<T>(what: &str, candidates: Vec<(&'static str, Option<T>)>) -> Result<T, String> {
+    let keys: Vec<String> = candidates.iter().map(|(k, _)| format!("`{k}`")).collect();
+    one_action(what, candidates)?
+        .ok_or_else(|| format!("a {what} needs an action: one of {}", keys.join(", ")))
+}
+
+/// `Some(action)` for a flag set to `true`.
+fn flag<T>(set: Option<bool>, action: T) -> Option<T> {
+    set.filter(|b| *b).map(|_| action)
+}
+
 mod fault;
 mod mock;
 mod step;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::super::Dur;
+use super::flag;
 
 /// Deserializes a present key, `null` included, as `Some`: tells `error: null` from no `error`.
 pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -209,32 +210,22 @@ impl TryFrom<StepSpec> for Step {
     type Error = String;
 
     fn try_from(spec: StepSpec) -> Result<Self, String> {
-        let flag = |set: Option<bool>, action: StepAction| set.filter(|b| *b).map(|_| action);
-        let mut actions: Vec<StepAction> = [
-            spec.call.map(StepAction::Call),
-            spec.concurrent.map(StepAction::Concurrent),
-            spec.wait.map(StepAction::Wait),
-            flag(spec.close_session, StepAction::CloseSession),
-            flag(spec.close_all, StepAction::CloseAll),
-            flag(spec.kill, StepAction::Kill),
-            flag(spec.restart, StepAction::Restart),
-            spec.reload.map(StepAction::Reload),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if actions.len() > 1 {
-            let keys: Vec<String> = actions.iter().map(|a| format!("`{}`", a.key())).collect();
-            return Err(format!(
-                "a step has exactly one action; found {}",
-                keys.join(" and ")
-            ));
-        }
-        let action = actions.pop().ok_or_else(|| {
-            "a step needs an action: one of `call`, `concurrent`, `wait`, `close_session`, \
-             `close_all`, `kill`, `restart`, `reload`"
-                .to_owned()
-        })?;
+        let action = super::required_action(
+            "step",
+            vec![
+                ("call", spec.call.map(StepAction::Call)),
+                ("concurrent", spec.concurrent.map(StepAction::Concurrent)),
+                ("wait", spec.wait.map(StepAction::Wait)),
+                (
+                    "close_session",
+                    flag(spec.close_session, StepAction::CloseSession),
+                ),
+                ("close_all", flag(spec.close_all, StepAction::CloseAll)),
+                ("kill", flag(spec.kill, StepAction::Kill)),
+                ("restart", flag(spec.restart, StepAction::Restart)),
+                ("reload", spec.reload.map(StepAction::Reload)),
+            ],
+        )?;
         if let Some(expect) = &spec.expect {
             let call_only = expect.ok.is_some()
                 || expect.error.is_some()
