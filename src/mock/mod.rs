@@ -1,6 +1,7 @@
 //! Mock cattackles: a scripted MCP server with MCP-aware faults, served in-process over a pipe
 //! (virtual time works), as a child process, over WebSocket, or over HTTP.
 
+mod faults;
 mod http;
 mod memory;
 mod network;
@@ -9,7 +10,8 @@ mod reply;
 mod server;
 mod websocket;
 
+pub use faults::contains;
 pub use memory::{MemoryMock, MockResource, serve_bytes};
 pub use network::NetworkMock;
 pub use plan::Ending;
-pub use server::{Flavor, MockServer, Out, Received, contains};
+pub use server::{Flavor, MockServer, Out, Received};

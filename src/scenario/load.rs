@@ -5,10 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::model::{Clock, FaultAction, Malformed, MockTransport, Scenario, ServerKind};
-use crate::config::{
-    self, CattackleConfig, ConfigError, Diagnostic, Severity, TransportKind, did_you_mean,
-};
+use super::model::{MockTransport, Scenario, ServerKind};
+use crate::config::{self, CattackleConfig, ConfigError, Diagnostic, Severity, TransportKind};
 
 /// Why a scenario file cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +143,7 @@ impl ScenarioFile {
     }
 }
 
-fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ScenarioError {
+pub(super) fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ScenarioError {
     let file = path.display().to_string();
     let end = text[offset.min(text.len())..]
         .find('\n')
@@ -179,7 +177,8 @@ pub fn load_file(path: &Path, root: &Path) -> Result<ScenarioFile, ScenarioError
 
 /// Loads a scenario from `text`, as if read from `path`.
 pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, ScenarioError> {
-    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
+    let scenario: Scenario =
+        serde_yaml::from_str(text).map_err(|e| super::yaml_error::yaml_error(path, text, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let (config_text, config_name) = config_source(path, text, base, &scenario)?;
     let config = config::load_str(&config_name, &config_text.replace("{port}", "1"))
@@ -196,7 +195,7 @@ pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, Scena
         config_name,
         config,
     };
-    check(&file, text)?;
+    super::check::check(&file, text)?;
     Ok(file)
 }
 
@@ -207,7 +206,7 @@ fn config_source(
     scenario: &Scenario,
 ) -> Result<(String, String), ScenarioError> {
     let spec = &scenario.cattackle;
-    let at = top_key(text, "cattackle");
+    let at = super::check::top_key(text, "cattackle");
     let (raw, name) = match (&spec.file, &spec.inline) {
         (Some(_), Some(_)) => {
             return Err(invalid(
@@ -295,164 +294,6 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
                 into.insert(key, value);
             }
         }
-    }
-}
-
-/// Byte offset of a top-level key, or 0.
-fn top_key(text: &str, key: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with(key) && line[key.len()..].trim_start().starts_with(':') {
-            return offset;
-        }
-        offset += line.len();
-    }
-    0
-}
-
-/// Checks that need the whole file: faults against transports, clocks against I/O.
-fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
-    let s = &file.scenario;
-    let fail =
-        |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
-    if s.server == ServerKind::Real {
-        if !s.transports.is_empty() {
-            return fail(
-                "transports",
-                "`transports` is for mocks: a real server uses the transport of its configuration"
-                    .into(),
-            );
-        }
-        if !s.faults.is_empty() {
-            return fail(
-                "faults",
-                "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step"
-                    .into(),
-            );
-        }
-    } else if s.launch.is_some() {
-        return fail(
-            "launch",
-            "`launch` starts a real server: it needs `server: real`".into(),
-        );
-    }
-    let targets = file.targets();
-    if s.clock == Some(Clock::Virtual)
-        && let Some(t) = targets.iter().find(|t| !t.in_process())
-    {
-        return fail(
-            "clock",
-            format!(
-                "`clock: virtual` needs every server in-process, but `{}` does real I/O: a paused \
-                 tokio clock jumps ahead while real I/O is pending, so timeouts would fire \
-                 early. Use `clock: real` (or only the `stdio` mock transport)",
-                t.as_str()
-            ),
-        );
-    }
-    for (i, fault) in s.faults.iter().enumerate() {
-        for target in &targets {
-            let TrialTarget::Mock(transport) = target else {
-                continue;
-            };
-            if let Some(why) = unsupported(&fault.action, *transport) {
-                return fail(
-                    "faults",
-                    format!(
-                        "faults[{i}]: `{}` is not available on `{}`: {why}",
-                        fault.action.key(),
-                        transport.as_str()
-                    ),
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Why a fault cannot be carried out over a transport, if it cannot.
-fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'static str> {
-    use MockTransport::{Http, Stdio, StdioProcess, Websocket};
-    match (action, transport) {
-        (
-            FaultAction::HttpStatus(_)
-            | FaultAction::SessionExpired
-            | FaultAction::HttpContentType(_),
-            Stdio | StdioProcess | Websocket,
-        ) => Some("it is an HTTP fault"),
-        (FaultAction::WsClose(_), Stdio | StdioProcess | Http) => Some("it is a WebSocket fault"),
-        (
-            FaultAction::Drop(_)
-            | FaultAction::Crash(_)
-            | FaultAction::ExitBeforeHandshake
-            | FaultAction::ResetPeer
-            | FaultAction::LimitData(_)
-            | FaultAction::Timeout(_),
-            Http,
-        ) => Some(
-            "the HTTP mock (wiremock) answers every request and cannot cut a connection; use `http_status` or `session_expired`",
-        ),
-        (FaultAction::Malformed(Malformed::StrayStdout | Malformed::DuplicateResponse), Http) => {
-            Some("an HTTP response carries one body")
-        }
-        _ => None,
-    }
-}
-
-/// A serde_yaml error as a positioned diagnostic with the nearest valid key.
-fn yaml_error(path: &Path, text: &str, error: &serde_yaml::Error) -> ScenarioError {
-    let full = error.to_string();
-    let message = match full.rfind(" at line ") {
-        Some(i) => full[..i].to_owned(),
-        None => full.clone(),
-    };
-    let offset = error.location().map_or(0, |l| l.index());
-    let mut diagnostic_message = message.clone();
-    let mut help = None;
-    for marker in ["unknown field `", "unknown variant `"] {
-        if let Some(start) = message.find(marker) {
-            let rest = &message[start + marker.len()..];
-            let unknown = rest.split('`').next().unwrap_or_default();
-            let candidates: Vec<&str> = rest
-                .split('`')
-                .skip(1)
-                .enumerate()
-                .filter(|(i, _)| i % 2 == 1)
-                .map(|(_, s)| s)
-                .collect();
-            let what = if marker.contains("field") {
-                "key"
-            } else {
-                "value"
-            };
-            let prefix = &message[..start];
-            diagnostic_message = format!("{prefix}unknown {what} `{unknown}`");
-            help = Some(match did_you_mean(unknown, candidates.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => format!(
-                    "expected one of {}",
-                    candidates
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
-    let file = path.display().to_string();
-    let start = offset.min(text.len());
-    let end = text[start..]
-        .find([':', '\n', ',', '}'])
-        .map_or(text.len(), |n| start + n)
-        .max(start + 1)
-        .min(text.len().max(start));
-    let mut diagnostic =
-        Diagnostic::new(Severity::Error, &file, text, start..end, diagnostic_message);
-    diagnostic.help = help;
-    ScenarioError::Parse {
-        diagnostic: Box::new(diagnostic),
-        source_text: text.to_owned(),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Scenario files: the YAML format (see `docs/scenarios.md`), its loader with positioned
 //! diagnostics, and its JSON Schema.
 
+mod check;
 mod duration;
 mod load;
 pub mod model;
+mod yaml_error;
 
 pub use duration::Dur;
 pub use load::{
