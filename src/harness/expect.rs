@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::journal::Redactor;
 use super::runner::Failure;
 use crate::manager::{CattackleError, CattackleResponse};
-use crate::mock::{Received, contains};
+use crate::mock::{Received, call_matches, contains};
 use crate::scenario::Dur;
 use crate::scenario::model::{Expect, ServerExpectation};
 
@@ -272,14 +272,12 @@ fn request_matches(want: &ServerExpectation, got: &Received) -> bool {
         .as_deref()
         .or(want.tool.as_ref().map(|_| "tools/call"));
     method.is_none_or(|m| m == got.method)
-        && want
-            .tool
-            .as_deref()
-            .is_none_or(|t| Some(t) == got.tool.as_deref())
-        && want
-            .arguments
-            .as_ref()
-            .is_none_or(|w| got.arguments.as_ref().is_some_and(|g| contains(g, w)))
+        && call_matches(
+            want.tool.as_deref(),
+            want.arguments.as_ref(),
+            got.tool.as_deref(),
+            got.arguments.as_ref(),
+        )
 }
 
 fn describe_request(r: &Received) -> String {

@@ -177,12 +177,19 @@ pub(super) fn request_matches(
         }
         None => method == "tools/call",
     };
-    let tool_ok = m.tool.as_deref().is_none_or(|want| Some(want) == tool);
-    let args_ok = m
-        .arguments
-        .as_ref()
-        .is_none_or(|want| arguments.is_some_and(|got| contains(got, want)));
-    method_ok && tool_ok && args_ok
+    method_ok && call_matches(m.tool.as_deref(), m.arguments.as_ref(), tool, arguments)
+}
+
+/// Whether a call's tool and arguments are what is wanted (each `None` wants anything; the
+/// arguments partially, see [`contains`]).
+pub fn call_matches(
+    want_tool: Option<&str>,
+    want_arguments: Option<&Value>,
+    tool: Option<&str>,
+    arguments: Option<&Value>,
+) -> bool {
+    want_tool.is_none_or(|want| Some(want) == tool)
+        && want_arguments.is_none_or(|want| arguments.is_some_and(|got| contains(got, want)))
 }
 
 /// Whether the `count`th matching request fires (nth / first / every / probability).

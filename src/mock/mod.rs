@@ -10,7 +10,7 @@ mod reply;
 mod server;
 mod websocket;
 
-pub use faults::contains;
+pub use faults::{call_matches, contains};
 pub use memory::{MemoryMock, MockResource, serve_bytes};
 pub use network::NetworkMock;
 pub use plan::Ending;
