@@ -63,7 +63,7 @@ impl McpClientManager {
         }
     }
 
-    /// Reports every attempt, failure and new session to `observer`.
+    /// Reports every attempt, failure, and session opened or closed to `observer`.
     pub fn with_observer(mut self, observer: Observer) -> Self {
         self.observer = Some(observer);
         self
