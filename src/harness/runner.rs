@@ -167,9 +167,9 @@ async fn run_async(
         Err(e) => return setup_failed(e.render()),
     };
     let observer_journal = journal.clone();
-    let manager = McpClientManager::with_connector(BoxedConnector(connector)).with_observer(
-        Arc::new(move |event: &ManagerEvent| observe(&observer_journal, event)),
-    );
+    let manager = McpClientManager::with_connector(connector).with_observer(Arc::new(
+        move |event: &ManagerEvent| observe(&observer_journal, event),
+    ));
     let run = Run {
         file,
         options,
@@ -427,20 +427,5 @@ fn describe(action: &StepAction) -> String {
         StepAction::Concurrent(steps) => format!("concurrent ({} steps)", steps.len()),
         StepAction::Wait(d) => format!("wait {d}"),
         other => other.key().to_owned(),
-    }
-}
-
-/// A boxed connector, as a connector.
-struct BoxedConnector(Box<dyn crate::transport::Connector>);
-
-impl crate::transport::Connector for BoxedConnector {
-    fn connect<'a>(
-        &'a self,
-        config: &'a CattackleConfig,
-    ) -> crate::transport::BoxFuture<
-        'a,
-        Result<crate::transport::Connection, crate::transport::ConnectError>,
-    > {
-        self.0.connect(config)
     }
 }

@@ -21,6 +21,15 @@ pub trait Connector: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Connection, ConnectError>>;
 }
 
+impl Connector for Box<dyn Connector> {
+    fn connect<'a>(
+        &'a self,
+        config: &'a CattackleConfig,
+    ) -> BoxFuture<'a, Result<Connection, ConnectError>> {
+        (**self).connect(config)
+    }
+}
+
 impl<F> Connector for F
 where
     F: for<'a> Fn(&'a CattackleConfig) -> BoxFuture<'a, Result<Connection, ConnectError>>
