@@ -14,3 +14,4 @@ pub mod manager;
 pub mod mock;
 pub mod scenario;
 pub mod transport;
+mod util;

@@ -65,11 +65,21 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
         None => server,
     });
     let ending = Ending::default();
+    // SIGTERM (a busy child being stopped): read what the client already wrote, then exit.
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
     serve_bytes(
         server,
         tokio::io::stdin(),
         tokio::io::stdout(),
         ending.clone(),
+        terminate,
     )
     .await;
     let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());

@@ -137,6 +137,17 @@ impl TransportConfig {
         }
     }
 
+    /// Every secret value of the transport: env values, header values, and the userinfo and
+    /// query values of the URL. Redaction replaces each wherever it appears.
+    pub fn secret_values(&self) -> Vec<String> {
+        match self {
+            Self::Stdio(stdio) => stdio.env.values().cloned().collect(),
+            Self::WebSocket { url, headers } | Self::Http { url, headers } => {
+                headers.values().cloned().chain(url_secrets(url)).collect()
+            }
+        }
+    }
+
     /// A stable digest of everything that decides where a session goes: a reloaded
     /// configuration whose transport changed gets a new session.
     pub fn fingerprint(&self) -> u64 {
@@ -144,6 +155,25 @@ impl TransportConfig {
         self.hash(&mut hasher);
         hasher.finish()
     }
+}
+
+/// The user, password and query values of `url`, as written in it.
+fn url_secrets(url: &str) -> Vec<String> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    let mut secrets = vec![parsed.username().to_owned()];
+    secrets.extend(parsed.password().map(str::to_owned));
+    if let Some(query) = parsed.query() {
+        secrets.extend(
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('=').map(|(_, v)| v.to_owned())),
+        );
+        secrets.extend(parsed.query_pairs().map(|(_, v)| v.into_owned()));
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets
 }
 
 /// `type = "stdio"` keys. No shell is involved: `command` is executed directly.

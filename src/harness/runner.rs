@@ -248,6 +248,12 @@ fn observe(journal: &Journal, event: &ManagerEvent) {
             "session {session} opened ({})",
             protocol.as_deref().unwrap_or("unknown protocol")
         ),
+        ManagerEvent::SessionRetired {
+            session,
+            reason,
+            in_flight,
+            ..
+        } => format!("session {session} retired ({reason}; {in_flight} call(s) still in flight)"),
         ManagerEvent::SessionClosed {
             session, reason, ..
         } => format!("session {session} closed ({reason})"),
@@ -281,6 +287,11 @@ impl Run<'_> {
                         .enumerate()
                         .map(|(i, s)| self.step(s, format!("{at}.concurrent[{i}]")));
                     futures::future::join_all(runs).await;
+                }
+                StepAction::Sequence(steps) => {
+                    for (i, s) in steps.iter().enumerate() {
+                        self.step(s, format!("{at}.sequence[{i}]")).await;
+                    }
                 }
                 StepAction::Wait(d) => tokio::time::sleep(d.0).await,
                 StepAction::CloseSession => {
@@ -425,6 +436,7 @@ fn describe(action: &StepAction) -> String {
             s
         }
         StepAction::Concurrent(steps) => format!("concurrent ({} steps)", steps.len()),
+        StepAction::Sequence(steps) => format!("sequence ({} steps)", steps.len()),
         StepAction::Wait(d) => format!("wait {d}"),
         other => other.key().to_owned(),
     }

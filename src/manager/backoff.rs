@@ -22,7 +22,21 @@ pub struct Backoff {
     failed: i32,
 }
 
+/// Spreads per-call seeds over the seed space (the golden-ratio increment of SplitMix64).
+const CALL_SEED_STEP: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl Backoff {
+    /// The schedule of one call: jitter draws from `config.seed` plus `call` (the call's number
+    /// within the manager, from 0), so runs are reproducible and concurrent calls that fail
+    /// together do not retry at the same instant. Call 0 draws from the seed itself.
+    pub fn for_call(config: &BackoffConfig, call: u64) -> Self {
+        let mut config = config.clone();
+        config.seed = config
+            .seed
+            .map(|seed| seed.wrapping_add(call.wrapping_mul(CALL_SEED_STEP)));
+        Self::new(&config)
+    }
+
     /// A schedule; jitter draws from `config.seed`, or a random seed when there is none.
     pub fn new(config: &BackoffConfig) -> Self {
         let rng = config
@@ -88,6 +102,27 @@ mod tests {
         for (g, want) in got.iter().zip([0.1, 0.3, 0.5, 0.5]) {
             assert!((g - want).abs() < 1e-9, "{got:?}");
         }
+    }
+
+    #[test]
+    fn each_call_draws_its_own_jitter_from_the_seed() {
+        let c = config(|c| {
+            c.jitter = Jitter::Full;
+            c.seed = Some(42);
+        });
+        let first = secs(Backoff::for_call(&c, 0), 3);
+        assert_eq!(
+            first,
+            secs(Backoff::new(&c), 3),
+            "call 0 is the seed's own schedule"
+        );
+        let second = secs(Backoff::for_call(&c, 1), 3);
+        assert_ne!(first, second, "another call, another schedule");
+        assert_eq!(
+            second,
+            secs(Backoff::for_call(&c, 1), 3),
+            "and reproducible"
+        );
     }
 
     #[test]

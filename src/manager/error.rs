@@ -6,8 +6,10 @@ use std::time::Duration;
 /// The phase of a call that timed out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    /// Spawn or connect, plus the MCP handshake (`connect_timeout`).
+    /// Spawn or connect (`connect_timeout`).
     Connect,
+    /// The MCP handshake on a connection that was made (`connect_timeout`).
+    Handshake,
     /// The `tools/call` itself (`timeout`).
     Call,
 }
@@ -28,6 +30,8 @@ pub enum ErrorKind {
     JsonRpc,
     /// [`CattackleError::Validation`]
     Validation,
+    /// [`CattackleError::Tool`]
+    Tool,
     /// [`CattackleError::InvalidJson`]
     InvalidJson,
     /// [`CattackleError::InvalidResponse`]
@@ -48,6 +52,7 @@ impl ErrorKind {
             Self::TransportClosed => "transport_closed",
             Self::JsonRpc => "jsonrpc",
             Self::Validation => "validation",
+            Self::Tool => "tool_error",
             Self::InvalidJson => "invalid_json",
             Self::InvalidResponse => "invalid_response",
             Self::PayloadTooLarge => "payload_too_large",
@@ -128,6 +133,15 @@ pub enum CattackleError {
         /// The cattackle's text.
         text: String,
     },
+    /// The tool failed: `isError: true` with a plain-text message, as every MCP SDK reports a
+    /// tool exception or an unknown tool. Not retried (the original did not retry it either).
+    #[error("cattackle '{cattackle}' reported a tool error: {text}")]
+    Tool {
+        /// The cattackle.
+        cattackle: String,
+        /// The server's text (cut, secrets redacted).
+        text: String,
+    },
     /// The first content block is not JSON (the original's `CattackleResponseError`).
     #[error("Cattackle '{cattackle}' returned invalid JSON response: {detail}")]
     InvalidJson {
@@ -185,6 +199,7 @@ impl CattackleError {
             Self::TransportClosed { .. } => ErrorKind::TransportClosed,
             Self::JsonRpc { .. } => ErrorKind::JsonRpc,
             Self::Validation { .. } => ErrorKind::Validation,
+            Self::Tool { .. } => ErrorKind::Tool,
             Self::InvalidJson { .. } => ErrorKind::InvalidJson,
             Self::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
@@ -216,19 +231,13 @@ impl CattackleError {
         }
     }
 
-    /// The cattackle the error is about.
-    pub fn cattackle(&self) -> &str {
-        match self {
-            Self::UnknownCommand { cattackle, .. }
-            | Self::NotSent { cattackle, .. }
-            | Self::TimedOut { cattackle, .. }
-            | Self::TransportClosed { cattackle, .. }
-            | Self::JsonRpc { cattackle, .. }
-            | Self::Validation { cattackle, .. }
-            | Self::InvalidJson { cattackle, .. }
-            | Self::InvalidResponse { cattackle, .. }
-            | Self::PayloadTooLarge { cattackle, .. }
-            | Self::Exhausted { cattackle, .. } => cattackle,
+    /// The message in one line: without the context (such as a child's stderr tail) that
+    /// `Display` appends, for per-attempt log lines.
+    pub fn summary(&self) -> String {
+        let text = self.to_string();
+        match text.split_once('\n') {
+            Some((first, _)) => first.to_owned(),
+            None => text,
         }
     }
 }
@@ -253,7 +262,10 @@ fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<St
     let secs = python_secs(after);
     let what = match phase {
         Phase::Connect => format!(
-            "cattackle '{cattackle}' did not start within {secs}s (spawn or connect, and the MCP handshake; see `connect_timeout`)"
+            "cattackle '{cattackle}' did not start within {secs}s: could not spawn or connect within connect_timeout"
+        ),
+        Phase::Handshake => format!(
+            "cattackle '{cattackle}' did not start within {secs}s: no MCP handshake within connect_timeout"
         ),
         Phase::Call => {
             format!("cattackle '{cattackle}' did not answer `tools/call` within {secs}s")
@@ -275,8 +287,47 @@ fn exhausted(
             "Cattackle '{cattackle}' timed out after {}s (retries: {max_retries})",
             python_secs(timeout)
         ),
+        CattackleError::TimedOut {
+            phase,
+            after,
+            context,
+            ..
+        } => {
+            let what = match phase {
+                Phase::Connect => "could not spawn or connect within connect_timeout",
+                _ => "no MCP handshake within connect_timeout",
+            };
+            format!(
+                "Cattackle '{cattackle}' timed out after {}s (retries: {max_retries}): {what}{}",
+                python_secs(*after),
+                context_suffix(context)
+            )
+        }
         other => format!("Failed to execute cattackle '{cattackle}': {other}"),
     }
+}
+
+/// How much of a server's text an error quotes.
+const QUOTE_CHARS: usize = 200;
+
+/// `text` as an error shows it: every secret value of the configuration replaced by
+/// `[redacted]` (before the cut, so that no start of a secret is left), cut to about 200
+/// characters, with a note of the full size when cut.
+pub(crate) fn shown(text: &str, secrets: &[String]) -> String {
+    let mut redacted = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        redacted = redacted.replace(secret, "[redacted]");
+    }
+    let mut shown: String = redacted.chars().take(QUOTE_CHARS).collect();
+    if shown.len() < redacted.len() {
+        shown.push_str(&format!("… ({} bytes in all)", text.len()));
+    }
+    shown
+}
+
+/// [`shown`], in double quotes with JSON escapes (for text that may be anything).
+pub(crate) fn quote(text: &str, secrets: &[String]) -> String {
+    serde_json::to_string(&shown(text, secrets)).unwrap_or_default()
 }
 
 /// An error and its sources in one line, each source added only when it says something new:

@@ -14,6 +14,8 @@ pub enum ManagerEvent {
     AttemptStarted {
         /// The cattackle's name.
         cattackle: String,
+        /// The call's number within the manager, from 1: every event of one call carries it.
+        call: u64,
         /// 1 for the first attempt.
         attempt: u32,
     },
@@ -21,6 +23,8 @@ pub enum ManagerEvent {
     AttemptFailed {
         /// The cattackle's name.
         cattackle: String,
+        /// The call's number within the manager, from 1.
+        call: u64,
         /// 1 for the first attempt.
         attempt: u32,
         /// Why, as a stable name.
@@ -39,14 +43,28 @@ pub enum ManagerEvent {
         /// The negotiated protocol version.
         protocol: Option<String>,
     },
-    /// A session is being closed (in the background when a call discards it).
+    /// A session was retired after a failure while other calls were in flight on it: no new
+    /// call starts on it, those calls finish there, and it closes when the last one ends.
+    SessionRetired {
+        /// The cattackle's name.
+        cattackle: String,
+        /// Sequence number within the manager, from 1.
+        session: u64,
+        /// Why: `call timed out`, `transport closed`, `JSON-RPC error`, `session expired`,
+        /// `health check failed`, `no longer alive`, `transport changed`.
+        reason: &'static str,
+        /// How many other calls were in flight on it.
+        in_flight: usize,
+    },
+    /// A session is being closed (in the background when a call retires it).
     SessionClosed {
         /// The cattackle's name.
         cattackle: String,
         /// Sequence number within the manager, from 1.
         session: u64,
-        /// Why: `call timed out`, `transport closed`, `health check failed`, `no longer alive`,
-        /// `transport changed`, `closed on request`, `closing all sessions`.
+        /// Why: a retirement's reason (see [`ManagerEvent::SessionRetired`]), `drained: its last
+        /// call ended` (it was retired with calls in flight), `superseded`, `closed on request`,
+        /// `closing all sessions`.
         reason: &'static str,
     },
 }

@@ -1,13 +1,17 @@
 //! The MCP client manager: one live session per cattackle, `tools/call` with per-attempt
 //! timeouts, retries with backoff, health checks and clean shutdown.
 
+mod attempt;
 mod backoff;
 mod error;
 mod event;
 mod imp;
+mod open;
 mod payload;
 mod response;
+mod retry;
 mod session;
+mod slots;
 
 pub use backoff::Backoff;
 pub use error::{CattackleError, ErrorKind, Phase};

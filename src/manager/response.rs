@@ -4,6 +4,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::Value;
 
 use super::CattackleError;
+use super::error::{quote, shown};
 use super::payload::json_type;
 
 /// What a cattackle answered: its `data` and `error`, and the MCP `isError` flag (which the
@@ -16,6 +17,9 @@ pub struct CattackleResponse {
     pub error: Option<String>,
     /// MCP `isError`.
     pub is_error: bool,
+    /// The answer had no `data` key (the contract reads that as `""`; callers may warn).
+    #[serde(skip)]
+    pub data_missing: bool,
 }
 
 impl CattackleResponse {
@@ -29,10 +33,22 @@ impl CattackleResponse {
 pub const EMPTY_RESPONSE: &str = "Empty response from cattackle";
 
 /// Parses a `tools/call` result the way the original does, with its fixes: a non-object JSON
-/// value and a non-text first block are response errors (not retried).
+/// value and a non-text first block are response errors (not retried), and `isError: true`
+/// with a plain-text message is a [`CattackleError::Tool`] carrying that text. Errors quote
+/// what came back (cut to about 200 characters).
 pub fn parse_call_result(
     cattackle: &str,
     result: &CallToolResult,
+) -> Result<CattackleResponse, CattackleError> {
+    parse_redacted(cattackle, result, &[])
+}
+
+/// [`parse_call_result`], with `secrets` (the configuration's env and header values) redacted
+/// from every quoted text.
+pub(crate) fn parse_redacted(
+    cattackle: &str,
+    result: &CallToolResult,
+    secrets: &[String],
 ) -> Result<CattackleResponse, CattackleError> {
     let is_error = result.is_error.unwrap_or(false);
     let invalid = |detail: String| CattackleError::InvalidResponse {
@@ -44,6 +60,7 @@ pub fn parse_call_result(
             data: String::new(),
             error: Some(EMPTY_RESPONSE.to_owned()),
             is_error,
+            data_missing: false,
         });
     };
     let Some(text) = first.as_text().map(|t| t.text.as_str()) else {
@@ -62,16 +79,23 @@ pub fn parse_call_result(
                     text: text.to_owned(),
                 });
             }
+            if is_error {
+                return Err(CattackleError::Tool {
+                    cattackle: cattackle.to_owned(),
+                    text: shown(text, secrets),
+                });
+            }
             return Err(CattackleError::InvalidJson {
                 cattackle: cattackle.to_owned(),
-                detail: e.to_string(),
+                detail: format!("{e}; it sent {}", quote(text, secrets)),
             });
         }
     };
     let Value::Object(object) = value else {
         return Err(invalid(format!(
-            "expected a JSON object with `data` and `error`, found {}",
-            json_type(&value)
+            "expected a JSON object with `data` and `error`, found {}: {}",
+            json_type(&value),
+            quote(text, secrets)
         )));
     };
     let data = match object.get("data") {
@@ -79,8 +103,9 @@ pub fn parse_call_result(
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
             return Err(invalid(format!(
-                "`data` must be a string, found {}",
-                json_type(other)
+                "`data` must be a string, found {}: {}",
+                json_type(other),
+                quote(text, secrets)
             )));
         }
     };
@@ -89,8 +114,9 @@ pub fn parse_call_result(
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
             return Err(invalid(format!(
-                "`error` must be a string or null, found {}",
-                json_type(other)
+                "`error` must be a string or null, found {}: {}",
+                json_type(other),
+                quote(text, secrets)
             )));
         }
     };
@@ -98,6 +124,7 @@ pub fn parse_call_result(
         data,
         error,
         is_error,
+        data_missing: !object.contains_key("data"),
     })
 }
 

@@ -1,87 +1,87 @@
-//! One live MCP session: the rmcp client and the resource (process, socket) behind it.
+//! One live MCP session: the rmcp client, the resource (process, socket) behind it, and the
+//! count of calls using it, so that a retired session closes only when its last call ends.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rmcp::model::{
-    ClientCapabilities, ClientConfig, ClientRequest, Implementation, ProtocolVersion,
-};
-use rmcp::service::{
-    ClientCacheConfig, ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RoleClient,
-    RunningService,
-};
-use rmcp::transport::IntoTransport;
+use rmcp::model::{ClientConfig, ClientRequest};
+use rmcp::service::{ClientCacheConfig, RoleClient, RunningService};
 
-use crate::config::{HealthCheck, Protocol};
-use crate::transport::{SessionResource, TransportIo};
-
-/// The identity this manager gives in the handshake, and how the handshake goes for `protocol`.
-fn lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
-    let mut info = ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("cattackle-harness", env!("CARGO_PKG_VERSION")),
-    );
-    let modern = || vec![ProtocolVersion::V_2026_07_28];
-    let mode = match protocol {
-        Protocol::V2025_11_25 => {
-            info.protocol_version = ProtocolVersion::V_2025_11_25;
-            ClientLifecycleMode::Initialize
-        }
-        Protocol::V2025_06_18 => {
-            info.protocol_version = ProtocolVersion::V_2025_06_18;
-            ClientLifecycleMode::Initialize
-        }
-        Protocol::V2026_07_28 => ClientLifecycleMode::Discover {
-            preferred_versions: modern(),
-        },
-        Protocol::Auto => ClientLifecycleMode::Auto {
-            preferred_versions: modern(),
-            legacy_version: Some(ProtocolVersion::V_2025_11_25),
-        },
-    };
-    (info, mode)
-}
+use crate::config::HealthCheck;
+use crate::transport::SessionResource;
+use crate::util::lock;
 
 pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
-
-/// The MCP handshake of `protocol` over any of the wire kinds.
-pub(crate) async fn handshake(
-    io: TransportIo,
-    protocol: Protocol,
-    max_message_size: usize,
-) -> Result<Client, ClientInitializeError> {
-    match io {
-        TransportIo::Bytes { read, write } => {
-            let read = crate::transport::LineLimit::new(read, max_message_size);
-            serve((read, write), protocol).await
-        }
-        TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
-        TransportIo::Http(transport) => serve(transport, protocol).await,
-    }
-}
-
-async fn serve<T, E, A>(transport: T, protocol: Protocol) -> Result<Client, ClientInitializeError>
-where
-    T: IntoTransport<RoleClient, E, A>,
-    E: std::error::Error + Send + Sync + 'static,
-{
-    let (info, mode) = lifecycle(protocol);
-    info.serve_with_lifecycle(transport, mode).await
-}
 
 pub(crate) struct Session {
     /// Sequence number within the manager, for logs.
     pub(crate) id: u64,
+    /// The cattackle's name.
+    pub(crate) cattackle: String,
     /// [`crate::config::TransportConfig::fingerprint`] of the configuration it was opened for.
     pub(crate) fingerprint: u64,
     client: Client,
     resource: Mutex<Option<Box<dyn SessionResource>>>,
     pid: Option<u32>,
+    usage: Mutex<Usage>,
+    ended: tokio::sync::watch::Sender<bool>,
+}
+
+/// Who uses a session, and whether it is retired.
+#[derive(Default)]
+struct Usage {
+    in_flight: usize,
+    retired: Option<Retirement>,
+}
+
+/// Why and how a retired session is to be closed.
+#[derive(Clone, Debug)]
+pub(crate) struct Retirement {
+    /// Why it was retired: `call timed out`, `transport closed`, …
+    pub(crate) reason: &'static str,
+    /// How long the resource gets to end by itself once closed.
+    pub(crate) grace: Duration,
+    /// The last call timed out: the other end is busy and will not act on an end of input.
+    pub(crate) busy: bool,
+    /// Calls were still in flight when it was retired (they finish there, then it closes).
+    pub(crate) drained: bool,
+    closing: bool,
+}
+
+/// What [`Session::retire`] found.
+pub(crate) enum Retired {
+    /// Already retired by someone else: nothing to do.
+    Already,
+    /// Nobody uses it: close it now.
+    CloseNow(Retirement),
+    /// Calls are in flight on it: it closes when the last one ends.
+    Draining {
+        /// How many.
+        in_flight: usize,
+    },
+}
+
+impl Retirement {
+    pub(crate) fn new(reason: &'static str, grace: Duration) -> Self {
+        Self {
+            reason,
+            grace,
+            busy: false,
+            drained: false,
+            closing: false,
+        }
+    }
+
+    pub(crate) fn busy(mut self, busy: bool) -> Self {
+        self.busy = busy;
+        self
+    }
 }
 
 impl Session {
     pub(crate) async fn new(
         id: u64,
+        cattackle: String,
         fingerprint: u64,
         client: Client,
         resource: Box<dyn SessionResource>,
@@ -93,10 +93,13 @@ impl Session {
             .await;
         Self {
             id,
+            cattackle,
             fingerprint,
             pid: resource.pid(),
             client,
             resource: Mutex::new(Some(resource)),
+            usage: Mutex::new(Usage::default()),
+            ended: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -127,8 +130,7 @@ impl Session {
     /// Read under the lock: the resource never leaves the session, so a concurrent shutdown
     /// always finds it.
     pub(crate) fn close_reason(&self) -> Option<String> {
-        let resource = self.resource.lock().unwrap_or_else(|e| e.into_inner());
-        resource.as_ref().and_then(|r| r.close_reason())
+        lock(&self.resource).as_ref().and_then(|r| r.close_reason())
     }
 
     /// Cheap liveness: the transport is open and the resource alive.
@@ -136,8 +138,47 @@ impl Session {
         if self.client.peer().is_transport_closed() {
             return false;
         }
-        let resource = self.resource.lock().unwrap_or_else(|e| e.into_inner());
-        resource.as_ref().is_some_and(|r| r.is_alive())
+        lock(&self.resource).as_ref().is_some_and(|r| r.is_alive())
+    }
+
+    /// A call starts using the session.
+    pub(crate) fn acquire(&self) {
+        lock(&self.usage).in_flight += 1;
+    }
+
+    /// A call stops using the session: when it was the last one on a retired session, the
+    /// retirement to carry out now.
+    pub(crate) fn release(&self) -> Option<Retirement> {
+        let mut usage = lock(&self.usage);
+        usage.in_flight = usage.in_flight.saturating_sub(1);
+        if usage.in_flight > 0 {
+            return None;
+        }
+        match &mut usage.retired {
+            Some(retired) if !retired.closing => {
+                retired.closing = true;
+                Some(retired.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Retires the session: no new call starts on it; it closes once nobody uses it.
+    /// `own` is how many of its users belong to the caller (a failing attempt still holds its own).
+    pub(crate) fn retire(&self, mut retirement: Retirement, own: usize) -> Retired {
+        let mut usage = lock(&self.usage);
+        if usage.retired.is_some() {
+            return Retired::Already;
+        }
+        let others = usage.in_flight.saturating_sub(own);
+        retirement.drained = others > 0;
+        if usage.in_flight == 0 {
+            retirement.closing = true;
+            usage.retired = Some(retirement.clone());
+            return Retired::CloseNow(retirement);
+        }
+        usage.retired = Some(retirement);
+        Retired::Draining { in_flight: others }
     }
 
     /// Liveness, then the configured round trip, bounded by `bound`.
@@ -164,16 +205,23 @@ impl Session {
     }
 
     /// Closes the transport (a stdio child sees EOF), then ends the resource: it gets `grace` to
-    /// exit before its process group is killed.
-    pub(crate) async fn shutdown(&self, grace: Duration) {
+    /// exit before its process group is killed. A `busy` one (its last call timed out) is
+    /// interrupted at once instead of being left to notice the end of its input.
+    pub(crate) async fn shutdown(&self, grace: Duration, busy: bool) {
         self.client.cancellation_token().cancel();
-        let resource = self
-            .resource
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let resource = lock(&self.resource).take();
         if let Some(resource) = resource {
+            if busy {
+                resource.interrupt();
+            }
             resource.shutdown(grace).await;
         }
+        self.ended.send_replace(true);
+    }
+
+    /// Waits until [`Self::shutdown`] has finished.
+    pub(crate) async fn ended(&self) {
+        let mut ended = self.ended.subscribe();
+        let _ = ended.wait_for(|ended| *ended).await;
     }
 }

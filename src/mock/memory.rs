@@ -18,10 +18,20 @@ use crate::transport::{
 /// Buffer of each in-memory pipe.
 const PIPE_BYTES: usize = 1 << 20;
 
-/// Serves one connection over `read`/`write` until either side closes it. Requests are answered
-/// concurrently, as real servers do: a delayed answer does not hold up the next request.
-pub async fn serve_bytes<R, W>(server: Arc<MockServer>, read: R, write: W, ending: Ending)
-where
+/// How long a terminated mock keeps reading what the client had already written.
+const DRAIN_IDLE: Duration = Duration::from_millis(50);
+
+/// Serves one connection over `read`/`write` until either side closes it, or `terminate`
+/// fires (a child mock's SIGTERM): then it still reads what was already written to it, so the
+/// transcript never depends on how fast it read. Requests are answered concurrently, as real
+/// servers do: a delayed answer does not hold up the next request.
+pub async fn serve_bytes<R, W>(
+    server: Arc<MockServer>,
+    read: R,
+    write: W,
+    ending: Ending,
+    terminate: impl std::future::Future<Output = ()>,
+) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -31,12 +41,23 @@ where
     let mut generation = server.generation();
     generation.mark_unchanged();
     let mut lines = BufReader::new(read);
+    let mut terminate = std::pin::pin!(terminate);
     let why = loop {
         let mut line = Vec::new();
         tokio::select! {
             biased;
             () = cut.cancelled() => break None,
             _ = generation.changed() => break Some("killed"),
+            () = &mut terminate => {
+                loop {
+                    let mut line = Vec::new();
+                    match tokio::time::timeout(DRAIN_IDLE, lines.read_until(b'\n', &mut line)).await {
+                        Ok(Ok(n)) if n > 0 => connection.answer(&line),
+                        _ => break,
+                    }
+                }
+                break Some("terminated (SIGTERM)");
+            }
             read = lines.read_until(b'\n', &mut line) => match read {
                 Ok(0) | Err(_) => break Some("closed by the client"),
                 Ok(_) => connection.answer(&line),
@@ -119,6 +140,7 @@ impl Connector for MemoryMock {
                 read,
                 write,
                 ending.clone(),
+                std::future::pending(),
             ));
             let (read, write) = tokio::io::split(client);
             Ok(Connection {

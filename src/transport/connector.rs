@@ -100,6 +100,11 @@ pub trait SessionResource: Send + Sync + 'static {
     /// Must return within about `grace` plus a short, bounded cleanup.
     fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()>;
 
+    /// The session's last call timed out: the other end is busy and will not act on an end of
+    /// its input soon. Ask it to stop now (a child's process group gets SIGTERM); `shutdown`
+    /// still kills it after the grace.
+    fn interrupt(&self) {}
+
     /// Why the connection ended, when the resource knows (a WebSocket close frame or error).
     fn close_reason(&self) -> Option<String> {
         None

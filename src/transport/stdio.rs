@@ -98,13 +98,17 @@ struct ChildProcess {
 }
 
 impl ChildProcess {
-    fn kill_group(&self) {
+    fn signal_group(&self, signal: libc::c_int) {
         if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
             // SAFETY: killpg has no memory-safety preconditions; ESRCH (group gone) is fine.
             unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
+                libc::killpg(pgid, signal);
             }
         }
+    }
+
+    fn kill_group(&self) {
+        self.signal_group(libc::SIGKILL);
     }
 }
 
@@ -130,6 +134,11 @@ impl SessionResource for ChildProcess {
 
     fn pid(&self) -> Option<u32> {
         self.pgid
+    }
+
+    fn interrupt(&self) {
+        tracing::debug!(pid = ?self.pgid, "cattackle is busy with a timed-out call: SIGTERM to its process group");
+        self.signal_group(libc::SIGTERM);
     }
 
     fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()> {

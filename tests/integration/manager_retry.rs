@@ -53,8 +53,8 @@ async fn default_schedule_is_1_2_4_seconds_and_exhaustion_uses_the_originals_mes
     assert_eq!(last.kind(), ErrorKind::JsonRpc);
     assert_eq!(
         manager.sessions_opened(),
-        1,
-        "a JSON-RPC error keeps the session"
+        4,
+        "a JSON-RPC error retires the session: each retry gets a fresh one, as the contract asks"
     );
 }
 
@@ -204,7 +204,7 @@ async fn connect_timeout_bounds_a_handshake_that_never_comes() {
         matches!(
             **last,
             CattackleError::TimedOut {
-                phase: Phase::Connect,
+                phase: Phase::Handshake,
                 ..
             }
         ),
@@ -213,7 +213,7 @@ async fn connect_timeout_bounds_a_handshake_that_never_comes() {
     assert!(!reached, "nothing reached the cattackle");
     assert_eq!(
         err.to_string(),
-        "Failed to execute cattackle 'mock': cattackle 'mock' did not start within 2.0s (spawn or connect, and the MCP handshake; see `connect_timeout`)"
+        "Cattackle 'mock' timed out after 2.0s (retries: 1): no MCP handshake within connect_timeout"
     );
 }
 

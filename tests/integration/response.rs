@@ -18,6 +18,7 @@ fn ok(data: &str, error: Option<&str>, is_error: bool) -> CattackleResponse {
         data: data.to_owned(),
         error: error.map(str::to_owned),
         is_error,
+        data_missing: false,
     }
 }
 
@@ -52,7 +53,41 @@ fn string_error_is_surfaced() {
 
 #[test]
 fn missing_data_is_empty_and_missing_error_is_none() {
-    assert_eq!(parse_text("{}").unwrap(), ok("", None, false));
+    let got = parse_text("{}").unwrap();
+    assert_eq!((got.data.as_str(), got.error), ("", None));
+    assert!(got.data_missing, "callers can warn that no `data` came");
+    assert!(!parse_text(r#"{"data": ""}"#).unwrap().data_missing);
+}
+
+#[test]
+fn is_error_with_plain_text_is_a_tool_error_carrying_the_servers_text() {
+    for text in ["Error executing tool fails: kaboom", "Unknown tool: nosuch"] {
+        let err = parse_call_result("cat", &result(vec![ContentBlock::text(text)], Some(true)))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Tool, "{text}");
+        assert_eq!(err.kind().as_str(), "tool_error");
+        assert!(!err.is_retryable(), "the original did not retry it");
+        assert_eq!(
+            err.to_string(),
+            format!("cattackle 'cat' reported a tool error: {text}")
+        );
+    }
+}
+
+#[test]
+fn is_error_with_a_contract_body_is_a_response_with_the_flag() {
+    let body = r#"{"data": "", "error": "no topic"}"#;
+    let got =
+        parse_call_result("cat", &result(vec![ContentBlock::text(body)], Some(true))).unwrap();
+    assert_eq!(got, ok("", Some("no topic"), true));
+}
+
+#[test]
+fn quoted_text_is_cut_to_about_200_characters() {
+    let long = format!("not json {}", "x".repeat(5000));
+    let err = parse_text(&long).unwrap_err().to_string();
+    assert!(err.len() < 400, "{err}");
+    assert!(err.contains("(5009 bytes in all)"), "{err}");
 }
 
 #[test]
@@ -79,7 +114,7 @@ fn other_non_json_text_is_invalid_json() {
     assert!(!err.is_retryable());
     assert_eq!(
         err.to_string(),
-        "Cattackle 'cat' returned invalid JSON response: expected value at line 1 column 1"
+        "Cattackle 'cat' returned invalid JSON response: expected value at line 1 column 1; it sent \"hello, not json\""
     );
 }
 
@@ -100,7 +135,8 @@ fn non_object_json_is_a_response_error_not_retried() {
         assert_eq!(
             err.to_string(),
             format!(
-                "Invalid response format from cattackle 'cat': expected a JSON object with `data` and `error`, found {found}"
+                "Invalid response format from cattackle 'cat': expected a JSON object with `data` and `error`, found {found}: {}",
+                serde_json::to_string(text).unwrap()
             )
         );
     }
@@ -111,7 +147,7 @@ fn data_not_a_string_is_a_format_error() {
     let err = parse_text(r#"{"data": 3, "error": null}"#).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Invalid response format from cattackle 'cat': `data` must be a string, found a number"
+        r#"Invalid response format from cattackle 'cat': `data` must be a string, found a number: "{\"data\": 3, \"error\": null}""#
     );
     assert!(!err.is_retryable());
 }
@@ -121,7 +157,7 @@ fn error_not_a_string_or_null_is_a_format_error() {
     let err = parse_text(r#"{"data": "x", "error": {"code": 1}}"#).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Invalid response format from cattackle 'cat': `error` must be a string or null, found an object"
+        r#"Invalid response format from cattackle 'cat': `error` must be a string or null, found an object: "{\"data\": \"x\", \"error\": {\"code\": 1}}""#
     );
 }
 

@@ -196,7 +196,7 @@ async fn a_child_that_never_answers_the_handshake_fails_within_connect_timeout()
         panic!("{err:?}")
     };
     let CattackleError::TimedOut {
-        phase: Phase::Connect,
+        phase: Phase::Handshake,
         context,
         ..
     } = &**last

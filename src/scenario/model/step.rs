@@ -29,6 +29,8 @@ pub enum StepAction {
     Call(CallSpec),
     /// Run these steps at the same time.
     Concurrent(Vec<Step>),
+    /// Run these steps one after the other (a branch of `concurrent` that waits, then calls).
+    Sequence(Vec<Step>),
     /// Let time pass.
     Wait(Dur),
     /// Close the cattackle's session.
@@ -49,6 +51,7 @@ impl StepAction {
         match self {
             Self::Call(_) => "call",
             Self::Concurrent(_) => "concurrent",
+            Self::Sequence(_) => "sequence",
             Self::Wait(_) => "wait",
             Self::CloseSession => "close_session",
             Self::CloseAll => "close_all",
@@ -183,6 +186,9 @@ pub(crate) struct StepSpec {
     /// Run these steps at the same time.
     #[serde(default)]
     concurrent: Option<Vec<Step>>,
+    /// Run these steps one after the other (a branch of `concurrent` that waits, then calls).
+    #[serde(default)]
+    sequence: Option<Vec<Step>>,
     /// Let time pass.
     #[serde(default)]
     wait: Option<Dur>,
@@ -215,6 +221,7 @@ impl TryFrom<StepSpec> for Step {
             vec![
                 ("call", spec.call.map(StepAction::Call)),
                 ("concurrent", spec.concurrent.map(StepAction::Concurrent)),
+                ("sequence", spec.sequence.map(StepAction::Sequence)),
                 ("wait", spec.wait.map(StepAction::Wait)),
                 (
                     "close_session",

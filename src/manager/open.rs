@@ -1,0 +1,189 @@
+//! Opening a session: spawn or connect, then the MCP handshake of the configured era, all
+//! bounded by `connect_timeout`.
+
+use std::time::Duration;
+
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::service::{ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RoleClient};
+use rmcp::transport::IntoTransport;
+use tokio::time::{Instant, timeout_at};
+
+use super::error::describe_init;
+use super::session::Client;
+use super::{CattackleError, Phase};
+use crate::config::{CattackleConfig, Protocol};
+use crate::transport::{Connection, Connector, SessionResource, TransportIo};
+
+/// A connection with its handshake done.
+pub(super) struct Started {
+    pub(super) client: Client,
+    pub(super) resource: Box<dyn SessionResource>,
+}
+
+/// Why a start failed, and whether the `auto` era may try `initialize` instead.
+struct StartError {
+    error: CattackleError,
+    /// The connection was made but its handshake did not succeed: with `auto`, a fresh
+    /// connection and `initialize` may still work.
+    handshake: bool,
+}
+
+/// Spawns or connects, then does the MCP handshake, all within `connect_timeout`.
+///
+/// With `protocol = "auto"`, `server/discover` gets half of that time. Whenever it is not
+/// answered with a valid discover result (no answer, an error, an empty `{}` result, a
+/// connection the server ends), a fresh connection does `initialize` with what is left.
+pub(super) async fn open(
+    connector: &dyn Connector,
+    config: &CattackleConfig,
+    background: &tokio_util::task::TaskTracker,
+) -> Result<Started, CattackleError> {
+    let start = Instant::now();
+    let deadline = start + config.mcp.connect_timeout;
+    let started = match config.mcp.protocol {
+        Protocol::Auto => {
+            let probe_deadline = start + config.mcp.connect_timeout / 2;
+            match one_start(
+                connector,
+                config,
+                Protocol::Auto,
+                probe_deadline,
+                background,
+            )
+            .await
+            {
+                Err(StartError {
+                    handshake: true,
+                    error,
+                }) => {
+                    tracing::info!(
+                        cattackle = %config.name,
+                        "server/discover was not answered with a discover result ({}): falling back to initialize",
+                        error.summary()
+                    );
+                    one_start(
+                        connector,
+                        config,
+                        Protocol::V2025_11_25,
+                        deadline,
+                        background,
+                    )
+                    .await
+                }
+                other => other,
+            }
+        }
+        protocol => one_start(connector, config, protocol, deadline, background).await,
+    };
+    started.map_err(|e| e.error)
+}
+
+/// One connection and handshake, bounded by `deadline`. A failed start's resource is shut down
+/// in `background`.
+async fn one_start(
+    connector: &dyn Connector,
+    config: &CattackleConfig,
+    protocol: Protocol,
+    deadline: Instant,
+    background: &tokio_util::task::TaskTracker,
+) -> Result<Started, StartError> {
+    let name = config.name.as_str();
+    let timed_out = |phase, context| CattackleError::TimedOut {
+        cattackle: name.to_owned(),
+        phase,
+        after: config.mcp.connect_timeout,
+        context,
+    };
+    let Connection { io, resource } = match timeout_at(deadline, connector.connect(config)).await {
+        Err(_) => {
+            return Err(StartError {
+                error: timed_out(Phase::Connect, None),
+                handshake: false,
+            });
+        }
+        Ok(Err(e)) => {
+            return Err(StartError {
+                error: CattackleError::NotSent {
+                    cattackle: name.to_owned(),
+                    reason: e.to_string(),
+                    context: None,
+                },
+                handshake: false,
+            });
+        }
+        Ok(Ok(connection)) => connection,
+    };
+    let handshake = handshake(io, protocol, config.mcp.max_message_size);
+    let error = match timeout_at(deadline, handshake).await {
+        Ok(Ok(client)) => return Ok(Started { client, resource }),
+        Ok(Err(e)) => {
+            let context = resource.failure_context(Duration::from_millis(300)).await;
+            CattackleError::NotSent {
+                cattackle: name.to_owned(),
+                reason: format!("MCP handshake failed: {}", describe_init(&e)),
+                context,
+            }
+        }
+        Err(_) => timed_out(
+            Phase::Handshake,
+            resource.failure_context(Duration::ZERO).await,
+        ),
+    };
+    background.spawn(resource.shutdown(config.mcp.shutdown_grace));
+    Err(StartError {
+        error,
+        handshake: true,
+    })
+}
+
+/// The identity this manager gives in the handshake, and how the handshake goes for `protocol`.
+fn lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
+    let mut info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("cattackle-harness", env!("CARGO_PKG_VERSION")),
+    );
+    let modern = || vec![ProtocolVersion::V_2026_07_28];
+    let mode = match protocol {
+        Protocol::V2025_11_25 => {
+            info.protocol_version = ProtocolVersion::V_2025_11_25;
+            ClientLifecycleMode::Initialize
+        }
+        Protocol::V2025_06_18 => {
+            info.protocol_version = ProtocolVersion::V_2025_06_18;
+            ClientLifecycleMode::Initialize
+        }
+        Protocol::V2026_07_28 => ClientLifecycleMode::Discover {
+            preferred_versions: modern(),
+        },
+        Protocol::Auto => ClientLifecycleMode::Auto {
+            preferred_versions: modern(),
+            legacy_version: Some(ProtocolVersion::V_2025_11_25),
+        },
+    };
+    (info, mode)
+}
+
+/// The MCP handshake of `protocol` over any of the wire kinds.
+async fn handshake(
+    io: TransportIo,
+    protocol: Protocol,
+    max_message_size: usize,
+) -> Result<Client, ClientInitializeError> {
+    match io {
+        TransportIo::Bytes { read, write } => {
+            let read = crate::transport::LineLimit::new(read, max_message_size);
+            serve((read, write), protocol).await
+        }
+        TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
+        TransportIo::Http(transport) => serve(transport, protocol).await,
+    }
+}
+
+async fn serve<T, E, A>(transport: T, protocol: Protocol) -> Result<Client, ClientInitializeError>
+where
+    T: IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let (info, mode) = lifecycle(protocol);
+    info.serve_with_lifecycle(transport, mode).await
+}

@@ -1,0 +1,21 @@
+//! Small helpers every layer uses.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Locks `mutex`, tolerating a panic in another holder: every value guarded here stays valid
+/// between statements, so a poisoned lock is still safe to use.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// About 30 years: what a deadline too far to represent becomes ("no bound").
+const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
+/// `now + after`, saturated: a duration too large for a deadline means no bound at all.
+pub(crate) fn deadline_after(after: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(after)
+        .or_else(|| now.checked_add(FOREVER))
+        .unwrap_or(now)
+}
