@@ -1,6 +1,7 @@
 //! The command line: arguments, dispatch and exit codes.
 
 mod call;
+mod exit;
 mod list;
 pub(crate) mod logging;
 mod mock_server;
@@ -10,20 +11,7 @@ mod test;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
-/// Everything worked.
-pub(crate) const EXIT_OK: u8 = 0;
-/// The call (or a check) failed: the cattackle could not be reached, timed out, or reported an
-/// error.
-pub(crate) const EXIT_FAILED: u8 = 1;
-/// Bad usage or bad configuration: nothing was run.
-pub(crate) const EXIT_USAGE: u8 = 2;
-
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  the call failed (unreachable, timed out, retries exhausted, or the cattackle reported an error)
-  2  bad usage or invalid configuration (nothing was sent)";
+pub(crate) use exit::{EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// Drive Catmandu cattackles (MCP servers) through the client manager.
 #[derive(Parser, Debug)]
@@ -49,7 +37,7 @@ enum Command {
         dir: PathBuf,
     },
     /// Run scenario files (YAML) through the client manager against mocks and real cattackles.
-    #[command(after_help = TEST_EXIT_CODES)]
+    #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
@@ -57,12 +45,6 @@ enum Command {
     #[command(hide = true)]
     MockServer(mock_server::MockServerArgs),
 }
-
-const TEST_EXIT_CODES: &str = "\
-Exit codes:
-  0  every trial passed
-  1  a trial failed (an expectation, or a snapshot that differs)
-  2  bad usage or an invalid scenario file (nothing was run)";
 
 impl Cli {
     /// Whether the command runs scenarios (whose manager warnings are expected, and recorded).

@@ -58,7 +58,7 @@ fn a_cattackle_reported_error_exits_1() {
 }
 
 #[test]
-fn an_unreachable_cattackle_exits_1() {
+fn an_unreachable_cattackle_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cattackle.toml");
     std::fs::write(
@@ -68,7 +68,7 @@ fn an_unreachable_cattackle_exits_1() {
     )
     .unwrap();
     let out = cattackle(&["call", file.to_str().unwrap(), "echo", "--text", "x"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         text(&out.stderr).contains("failed to start `/nonexistent/x`"),
         "{}",
@@ -98,6 +98,109 @@ fn an_undeclared_command_and_a_bad_config_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = cattackle(&["call"]);
     assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2 too");
+}
+
+/// The misbehaving stdio cattackle: `cattackle mock-server` serving `fixtures/misbehaving/`.
+const MISBEHAVING: &str = "fixtures/misbehaving";
+
+#[test]
+fn is_error_with_plain_text_prints_the_servers_text_and_exits_1() {
+    let out = cattackle(&["call", MISBEHAVING, "fails"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "error: the cattackle reported a tool error (isError): Error executing tool fails: kaboom\n",
+        "the text once, not a parser's complaint"
+    );
+    let out = cattackle(&["call", MISBEHAVING, "fails", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"data": "", "error": "Error executing tool fails: kaboom", "is_error": true})
+    );
+}
+
+#[test]
+fn an_answer_without_data_succeeds_empty_and_warns() {
+    let out = cattackle(&["call", MISBEHAVING, "nodata"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "\n");
+    assert!(
+        text(&out.stderr).contains("warning: the cattackle's answer has no `data`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_timed_out_call_exits_4_at_once_without_waiting_out_the_grace() {
+    echo_binary(); // built once, outside the measured run
+    let start = std::time::Instant::now();
+    let out = cattackle(&["call", MISBEHAVING, "slow"]);
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).matches("timed out after 0.5s").count(),
+        1,
+        "the final error once: {}",
+        text(&out.stderr)
+    );
+    // The busy child is interrupted, not given its 2 s shutdown grace to notice an EOF.
+    assert!(took < std::time::Duration::from_millis(2000), "{took:?}");
+}
+
+#[test]
+fn the_contract_payload_always_has_accumulated_params() {
+    // The `args` tool answers with its accumulated_params as `data`: an array, which the CLI
+    // rejects, quoting the answer, so the test sees exactly what was sent.
+    let out = cattackle(&["call", MISBEHAVING, "args", "--text", "t"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(r#""{\"data\":[],\"error\":null}""#),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn raw_calls_any_tool_with_exact_arguments_and_prints_the_mcp_result() {
+    let out = cattackle(&[
+        "call",
+        "--raw",
+        MISBEHAVING,
+        "echo",
+        "--args",
+        r#"{"text": "x"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["content"][0]["text"], r#"{"data":"x","error":null}"#);
+    assert_eq!(v["isError"], false);
+
+    let out = cattackle(&["call", "--raw", MISBEHAVING, "fails"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["isError"], true);
+    assert_eq!(
+        v["content"][0]["text"],
+        "Error executing tool fails: kaboom"
+    );
+
+    // Not declared in the toml: sent anyway; the server's own error comes back.
+    let out = cattackle(&["call", "--raw", MISBEHAVING, "undeclared"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("Unknown tool: undeclared"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = cattackle(&["call", "--raw", MISBEHAVING, "echo", "--args", "[1]"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cattackle(&["call", MISBEHAVING, "echo", "--args", "{}"]);
+    assert_eq!(out.status.code(), Some(2), "--args needs --raw");
 }
 
 #[test]
