@@ -48,6 +48,8 @@ struct Peer {
     /// Follows the cattackle contract (`echo` answers `{"data": …}`), or is a plain MCP server.
     contract: bool,
     protocol: &'static str,
+    /// `mcp.protocol` of the configuration.
+    era: &'static str,
     needs: Vec<PathBuf>,
 }
 
@@ -80,7 +82,44 @@ fn peers() -> Vec<Peer> {
             .map(String::from)
             .to_vec()
     };
+    let stdio_py = vec![
+        server_py.display().to_string(),
+        "--transport".into(),
+        "stdio".into(),
+    ];
     vec![
+        // `auto`: an SDK 1.x server knows no `server/discover`; the manager falls back to
+        // `initialize`. An SDK 2.x server speaks the 2026 era when asked.
+        Peer {
+            name: "python-sdk-1/stdio (protocol auto)",
+            wire: Wire::Stdio,
+            program: py1.clone(),
+            args: stdio_py.clone(),
+            contract: true,
+            protocol: "2025-11-25",
+            era: "auto",
+            needs: vec![py1.clone()],
+        },
+        Peer {
+            name: "python-sdk-1/websocket (protocol auto)",
+            wire: Wire::WebSocket,
+            program: py1.clone(),
+            args: py("websocket"),
+            contract: true,
+            protocol: "2025-11-25",
+            era: "auto",
+            needs: vec![py1.clone()],
+        },
+        Peer {
+            name: "python-sdk-2/stdio (protocol auto)",
+            wire: Wire::Stdio,
+            program: py2.clone(),
+            args: stdio_py,
+            contract: true,
+            protocol: "2026-07-28",
+            era: "auto",
+            needs: vec![py2.clone()],
+        },
         Peer {
             name: "python-sdk-2/stdio",
             wire: Wire::Stdio,
@@ -92,6 +131,7 @@ fn peers() -> Vec<Peer> {
             ],
             contract: true,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![py2.clone()],
         },
         Peer {
@@ -101,6 +141,7 @@ fn peers() -> Vec<Peer> {
             args: py("http"),
             contract: true,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![py2.clone()],
         },
         Peer {
@@ -110,6 +151,7 @@ fn peers() -> Vec<Peer> {
             args: py("websocket"),
             contract: true,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![py1.clone()],
         },
         Peer {
@@ -119,6 +161,7 @@ fn peers() -> Vec<Peer> {
             args: vec![everything.display().to_string(), "stdio".into()],
             contract: false,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![everything.clone()],
         },
         Peer {
@@ -128,6 +171,7 @@ fn peers() -> Vec<Peer> {
             args: vec![everything.display().to_string(), "streamableHttp".into()],
             contract: false,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![everything.clone()],
         },
         Peer {
@@ -142,6 +186,7 @@ fn peers() -> Vec<Peer> {
             ],
             contract: true,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![echo.clone()],
         },
         Peer {
@@ -156,6 +201,7 @@ fn peers() -> Vec<Peer> {
             ],
             contract: true,
             protocol: "2025-11-25",
+            era: "2025-11-25",
             needs: vec![echo],
         },
     ]
@@ -173,7 +219,8 @@ fn config(peer: &Peer, port: u16) -> CattackleConfig {
     };
     let text = format!(
         "name = \"peer\"\nversion = \"1\"\ndescription = \"interop\"\ncommands = {{ echo = {{ description = \"e\" }} }}\n\
-         [mcp]\ntimeout = 10\nconnect_timeout = 20\nmax_retries = 2\nbackoff = {{ base = 0.2 }}\n[mcp.transport]\n{transport}\n"
+         [mcp]\ntimeout = 10\nconnect_timeout = 20\nmax_retries = 2\nbackoff = {{ base = 0.2 }}\nprotocol = \"{}\"\n[mcp.transport]\n{transport}\n",
+        peer.era
     );
     load_str("interop.toml", &text)
         .map_err(|e| e.render())

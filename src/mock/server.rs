@@ -351,7 +351,12 @@ impl MockServer {
         );
         let mut response = match answer {
             Some(Answer::Result(mut result)) => {
-                if modern && let Some(obj) = result.as_object_mut() {
+                // An empty discover answer stays exactly `{}` (the `2026-empty-result` era).
+                let empty_discover = method == "server/discover" && result == json!({});
+                if modern
+                    && !empty_discover
+                    && let Some(obj) = result.as_object_mut()
+                {
                     obj.entry("resultType").or_insert(json!("complete"));
                 }
                 json!({ "jsonrpc": "2.0", "id": id, "result": result })
@@ -398,6 +403,7 @@ impl MockServer {
                 reply::initialize_result(params)
             }
             "server/discover" if self.eras.contains(&Era::Discover) => reply::discover_result(),
+            "server/discover" if self.eras.contains(&Era::EmptyDiscover) => json!({}),
             "ping" => json!({}),
             "tools/list" => reply::tools_list(self.tools.iter()),
             "tools/call" => {

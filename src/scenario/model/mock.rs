@@ -44,6 +44,10 @@ pub enum Era {
     /// `server/discover` (2026-07-28).
     #[serde(rename = "2026")]
     Discover,
+    /// Answers `server/discover` with an empty `{}` result instead of a discover result, as
+    /// the official conformance suite's scenario servers do (they know only `initialize`).
+    #[serde(rename = "2026-empty-result")]
+    EmptyDiscover,
 }
 
 /// One tool of the mock.
