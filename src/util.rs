@@ -3,6 +3,8 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde_json::Value;
+
 /// Locks `mutex`, tolerating a panic in another holder: every value guarded here stays valid
 /// between statements, so a poisoned lock is still safe to use.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -18,4 +20,16 @@ pub(crate) fn deadline_after(after: Duration) -> tokio::time::Instant {
     now.checked_add(after)
         .or_else(|| now.checked_add(FOREVER))
         .unwrap_or(now)
+}
+
+/// Merges `from` into `into`: objects key by key, recursively; anything else replaces.
+pub(crate) fn merge_json(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge_json(a.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (into, from) => *into = from.clone(),
+    }
 }

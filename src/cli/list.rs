@@ -23,10 +23,15 @@ pub(crate) fn run(dir: &Path) -> u8 {
         return EXIT_OK;
     }
     let mut failed = 0;
+    let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> = Default::default();
     for entry in entries {
         match entry {
             Ok(loaded) => {
                 let c = &loaded.config;
+                let source = c.source.clone().unwrap_or_default();
+                for warning in routing_warnings(&c.name, &source, &mut seen) {
+                    eprintln!("warning: {warning}");
+                }
                 println!("{} {} ({})", c.name, c.version, transport(&c.mcp.transport));
                 println!("  {}", c.description);
                 for (command, info) in &c.commands {
@@ -47,6 +52,32 @@ pub(crate) fn run(dir: &Path) -> u8 {
         return EXIT_USAGE;
     }
     EXIT_OK
+}
+
+/// What would break the chat core's routing (`/name_command`, split on the first `_`): a name
+/// used twice, or a name with `_`.
+fn routing_warnings(
+    name: &str,
+    source: &Path,
+    seen: &mut std::collections::BTreeMap<String, std::path::PathBuf>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(first) = seen.get(name) {
+        warnings.push(format!(
+            "cattackle name `{name}` is used twice ({} and {}): their commands would collide in routing and share one session",
+            first.display(),
+            source.display()
+        ));
+    } else {
+        seen.insert(name.to_owned(), source.to_owned());
+    }
+    if name.contains('_') {
+        warnings.push(format!(
+            "cattackle name `{name}` contains `_`: the router splits `/{name}_command` on the first `_`, so its commands cannot be addressed ({})",
+            source.display()
+        ));
+    }
+    warnings
 }
 
 /// The transport in one line, without secrets: no env values, headers, URL credentials or query.

@@ -54,7 +54,12 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
     let mut invalid = 0;
     for path in &files {
         match load_file(path, &root) {
-            Ok(file) => loaded.push(file),
+            Ok(file) => {
+                if !file.config_warnings.is_empty() {
+                    eprintln!("{}: {}", file.path.display(), file.config_warnings);
+                }
+                loaded.push(file);
+            }
             Err(e) => {
                 eprintln!("{}", e.render());
                 invalid += 1;

@@ -236,7 +236,7 @@ fn outcome_failures(expect: &Expect, outcome: &Outcome) -> Vec<String> {
                 message,
                 last,
             } => {
-                if *kind != want.kind {
+                if kind.as_str() != want.kind.as_str() {
                     failures.push(format!(
                         "error kind: expected {}, got {kind} ({message})",
                         want.kind

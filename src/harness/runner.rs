@@ -385,7 +385,7 @@ impl Run<'_> {
             let mut reloads = lock(&self.reloads);
             if let Some(o) = overrides {
                 let mut merged = reloads.take().unwrap_or(Value::Object(Default::default()));
-                merge_json(&mut merged, o);
+                crate::util::merge_json(&mut merged, o);
                 *reloads = Some(merged);
             }
             reloads.clone()
@@ -398,17 +398,6 @@ impl Run<'_> {
                 self.fail(at, e.render());
             }
         }
-    }
-}
-
-fn merge_json(into: &mut Value, from: &Value) {
-    match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                merge_json(a.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (into, from) => *into = from.clone(),
     }
 }
 

@@ -43,6 +43,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 11] = [
+        Self::UnknownCommand,
+        Self::NotSent,
+        Self::TimedOut,
+        Self::TransportClosed,
+        Self::JsonRpc,
+        Self::Validation,
+        Self::Tool,
+        Self::InvalidJson,
+        Self::InvalidResponse,
+        Self::PayloadTooLarge,
+        Self::Exhausted,
+    ];
+
     /// `snake_case` name, as used in scenarios and reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -98,6 +98,9 @@ pub struct ScenarioFile {
     pub config_name: String,
     /// The configuration as loaded (with `{port}` = 1), for checks and for mock tools.
     pub config: CattackleConfig,
+    /// The configuration's warnings (unknown keys with the nearest valid one, keys of another
+    /// transport), rendered; empty when there are none. `cattackle test` prints them.
+    pub config_warnings: String,
 }
 
 impl ScenarioFile {
@@ -181,22 +184,57 @@ pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, Scena
         serde_yaml::from_str(text).map_err(|e| super::yaml_error::yaml_error(path, text, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let (config_text, config_name) = config_source(path, text, base, &scenario)?;
-    let config = config::load_str(&config_name, &config_text.replace("{port}", "1"))
-        .map(|l| l.config)
-        .map_err(|source| ScenarioError::Config {
-            file: path.display().to_string(),
-            source,
+    let loaded =
+        config::load_str(&config_name, &config_text.replace("{port}", "1")).map_err(|source| {
+            ScenarioError::Config {
+                file: path.display().to_string(),
+                source,
+            }
         })?;
+    let config_warnings = if loaded.warnings.is_empty() {
+        String::new()
+    } else {
+        loaded.render_warnings()
+    };
     let file = ScenarioFile {
         path: path.to_owned(),
         id: id.to_owned(),
         scenario,
         config_text,
         config_name,
-        config,
+        config: loaded.config,
+        config_warnings,
     };
     super::check::check(&file, text)?;
+    check_reloads(&file, &file.scenario.steps, &mut None)?;
     Ok(file)
+}
+
+/// Every `reload` gives a configuration that loads, checked now rather than when the step runs.
+/// Reloads accumulate, as they do when the steps run.
+fn check_reloads(
+    file: &ScenarioFile,
+    steps: &[super::model::Step],
+    merged: &mut Option<Value>,
+) -> Result<(), ScenarioError> {
+    use super::model::StepAction;
+    for step in steps {
+        match &step.action {
+            StepAction::Reload(reload) => {
+                if let Some(overrides) = &reload.overrides {
+                    let mut next = merged.take().unwrap_or(Value::Object(Default::default()));
+                    crate::util::merge_json(&mut next, overrides);
+                    *merged = Some(next);
+                }
+                file.config_for(1, merged.as_ref())?;
+            }
+            StepAction::Concurrent(inner) | StepAction::Sequence(inner) => {
+                check_reloads(file, inner, merged)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn config_source(

@@ -70,9 +70,11 @@ pub(crate) fn connect(
 }
 
 /// Follows at most 5 redirects, only 307 and 308 (which keep the method and the JSON-RPC body),
-/// and only within the origin (scheme, host, port) of the request.
+/// and only within the origin (scheme, host, port) of the request. The first one followed is
+/// logged at warn, once per session (client).
 fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
+    let warned = std::sync::atomic::AtomicBool::new(false);
+    reqwest::redirect::Policy::custom(move |attempt| {
         let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);
         let first = attempt.previous().first();
         let same = first.is_some_and(|first| {
@@ -84,6 +86,14 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
         if attempt.previous().len() > 5 {
             attempt.error("too many redirects")
         } else if same && keeps_body {
+            if !warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    "the server redirects `{}` to `{}` ({}): every request pays the extra round trip; use the final URL in cattackle.toml",
+                    first.map_or_else(String::new, |u| public_url(u.as_str())),
+                    public_url(attempt.url().as_str()),
+                    attempt.status()
+                );
+            }
             attempt.follow()
         } else {
             attempt.stop()

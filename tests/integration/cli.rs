@@ -204,6 +204,34 @@ fn raw_calls_any_tool_with_exact_arguments_and_prints_the_mcp_result() {
 }
 
 #[test]
+fn list_warns_about_names_that_routing_cannot_tell_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, name) in [("a", "dup"), ("b", "dup"), ("c", "my_cat")] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        std::fs::write(
+            dir.path().join(folder).join("cattackle.toml"),
+            format!(
+                "name = \"{name}\"\nversion = \"1\"\ndescription = \"d\"\ncommands = {{ go = {{ description = \"g\" }} }}\n\
+                 [mcp.transport]\ntype = \"stdio\"\ncommand = \"x\"\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = cattackle(&["list", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning: cattackle name `dup` is used twice"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: cattackle name `my_cat` contains `_`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
+}
+
+#[test]
 fn list_shows_commands_and_transport_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("web")).unwrap();

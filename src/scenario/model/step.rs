@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::super::Dur;
 use super::flag;
+use crate::manager::ErrorKind;
 
 /// Deserializes a present key, `null` included, as `Some`: tells `error: null` from no `error`.
 pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -143,13 +144,58 @@ pub struct ExpectOk {
 #[serde(deny_unknown_fields)]
 pub struct ExpectError {
     /// The error kind: `timed_out`, `transport_closed`, `exhausted`, `invalid_json`, …
-    pub kind: String,
+    pub kind: KindName,
     /// A regular expression the message must match.
     #[serde(default)]
     pub message: Option<String>,
     /// For `exhausted`: the kind of the last attempt's error.
     #[serde(default)]
-    pub last: Option<String>,
+    pub last: Option<KindName>,
+}
+
+/// The name of an error kind ([`ErrorKind::as_str`]), checked when the file loads: a typo
+/// such as `timed_ot` is an error with the nearest valid name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KindName(pub String);
+
+impl KindName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KindName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for KindName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        let names = ErrorKind::ALL.map(ErrorKind::as_str);
+        if names.contains(&name.as_str()) {
+            return Ok(Self(name));
+        }
+        let hint = crate::config::did_you_mean(&name, names)
+            .map_or_else(String::new, |near| format!(", did you mean `{near}`?"));
+        Err(serde::de::Error::custom(format!(
+            "unknown error kind `{name}`{hint} (one of: {})",
+            names.join(", ")
+        )))
+    }
+}
+
+impl JsonSchema for KindName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ErrorKind".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names = ErrorKind::ALL.map(ErrorKind::as_str);
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
 }
 
 /// What the server must have received.
