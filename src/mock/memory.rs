@@ -56,7 +56,9 @@ pub async fn serve_bytes<R, W>(
                         _ => break,
                     }
                 }
-                break Some("terminated (SIGTERM)");
+                // The client stops a busy child with SIGTERM and an end of input, in an order
+                // the child cannot observe: both read as the client closing.
+                break Some("closed by the client");
             }
             read = lines.read_until(b'\n', &mut line) => match read {
                 Ok(0) | Err(_) => break Some("closed by the client"),
