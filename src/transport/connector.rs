@@ -62,7 +62,7 @@ pub enum TransportIo {
         stream: super::websocket::JsonRpcStream<rmcp::RoleClient>,
     },
     /// MCP Streamable HTTP.
-    Http(rmcp::transport::StreamableHttpClientTransport<reqwest::Client>),
+    Http(rmcp::transport::StreamableHttpClientTransport<super::SessionClient>),
 }
 
 /// A live connection, before the handshake.

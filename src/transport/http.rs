@@ -6,12 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
+use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::common::client_side_sse::ExponentialBackoff;
 use rmcp::transport::streamable_http_client::{
-    StreamableHttpClientTransportConfig, StreamableHttpError,
+    SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
+    StreamableHttpPostResponse, StreamableHttpResponseLimits,
 };
+use sse_stream::Sse;
 
 use super::websocket::public_url;
 use super::{ConnectError, Connection, NoResource, TransportIo};
@@ -33,9 +37,10 @@ pub(crate) fn connect(
     limits: HttpLimits,
 ) -> Result<Connection, ConnectError> {
     super::tls::ensure_crypto_provider();
+    let target = Target::default();
     let client = reqwest::Client::builder()
         .connect_timeout(limits.connect_timeout)
-        .redirect(same_origin_redirects())
+        .redirect(same_origin_redirects(target.clone()))
         // No idle pooling: reusing a connection whose previous (SSE) response body was not fully
         // consumed stalls ~40 ms on Linux's delayed ACK, per call (measured: 23 calls/s with
         // pooling, thousands without; rmcp's own default client does the same).
@@ -62,6 +67,10 @@ pub(crate) fn connect(
     resume.max_delay = Some(Duration::from_secs(1));
     config.retry_config = Arc::new(resume);
     tracing::debug!(url = %public_url(url), "opening HTTP session");
+    let client = SessionClient {
+        inner: client,
+        target,
+    };
     let transport = StreamableHttpClientTransport::with_client(client, config);
     Ok(Connection {
         io: TransportIo::Http(transport),
@@ -71,8 +80,8 @@ pub(crate) fn connect(
 
 /// Follows at most 5 redirects, only 307 and 308 (which keep the method and the JSON-RPC body),
 /// and only within the origin (scheme, host, port) of the request. The first one followed is
-/// logged at warn, once per session (client).
-fn same_origin_redirects() -> reqwest::redirect::Policy {
+/// logged at warn, and its target kept for the session's later requests.
+fn same_origin_redirects(target: Target) -> reqwest::redirect::Policy {
     let warned = std::sync::atomic::AtomicBool::new(false);
     reqwest::redirect::Policy::custom(move |attempt| {
         let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);
@@ -94,11 +103,144 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
                     attempt.status()
                 );
             }
+            *crate::util::lock(&target.0) = Some(Arc::from(attempt.url().as_str()));
             attempt.follow()
         } else {
             attempt.stop()
         }
     })
+}
+
+/// Where a session's requests go once the server redirected one of them (`None`: the URL of the
+/// configuration).
+#[derive(Clone, Default)]
+struct Target(Arc<std::sync::Mutex<Option<Arc<str>>>>);
+
+/// The HTTP client of one session: reqwest, aimed at the redirect target once the server has
+/// redirected a request, so that a 307 is followed once per session, not on every request.
+#[derive(Clone)]
+pub struct SessionClient {
+    inner: reqwest::Client,
+    target: Target,
+}
+
+impl SessionClient {
+    fn aim(&self, uri: Arc<str>) -> Arc<str> {
+        crate::util::lock(&self.target.0).clone().unwrap_or(uri)
+    }
+}
+
+type HttpResult<T> = Result<T, StreamableHttpError<reqwest::Error>>;
+
+impl StreamableHttpClient for SessionClient {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let uri = self.aim(uri);
+        self.inner
+            .post_message(uri, message, session_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let uri = self.aim(uri);
+        self.inner
+            .post_message_with_max_sse_event_size(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let uri = self.aim(uri);
+        self.inner
+            .post_message_with_response_limits(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                limits,
+            )
+            .await
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<()> {
+        let uri = self.aim(uri);
+        self.inner
+            .delete_session(uri, session_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
+        let uri = self.aim(uri);
+        self.inner
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
+        let uri = self.aim(uri);
+        self.inner
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
+    }
 }
 
 /// Whether an rmcp transport error says the server no longer knows the session (HTTP 404): the

@@ -23,4 +23,5 @@ pub use memory::{MemoryConnector, serve_in_memory};
 pub use stdio::StdioConnector;
 pub use websocket::public_url;
 
+pub use http::SessionClient;
 pub(crate) use http::{is_session_expired, unlinked_source};

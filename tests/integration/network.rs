@@ -409,6 +409,43 @@ fn shipped_fixtures_load_cleanly_with_a_port() {
 }
 
 #[tokio::test]
+async fn a_same_origin_redirect_is_followed_once_per_session_not_on_every_request() {
+    // `/old` answers every method with a 307 to `/mcp`, as Starlette answers `/mcp` with `/mcp/`.
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let redirect = move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { axum::response::Redirect::temporary("/mcp") }
+    };
+    let mock = Mock::new(ok("answered"));
+    let make = {
+        let mock = mock.clone();
+        move || mock.handler()
+    };
+    let app = echo_cattackle::http_app(make).route("/old", axum::routing::any(redirect));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let transport = format!("type = \"http\"\nurl = \"http://{addr}/old\"");
+    let cfg = config_with("max_retries = 0", &transport);
+    let manager = McpClientManager::new();
+    for text in ["a", "b", "c"] {
+        let response = manager
+            .call(&cfg, "echo", Payload::text(text))
+            .await
+            .unwrap();
+        assert_eq!(response.data, "answered");
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "only the first request is redirected; the session remembers the target"
+    );
+    manager.close_all_sessions(Duration::from_secs(1)).await;
+    server.abort();
+}
+
+#[tokio::test]
 async fn an_http_redirect_to_another_origin_is_not_followed_and_headers_stay_home() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -6,5 +6,7 @@
 mod serve;
 mod tools;
 
-pub use serve::{MCP_PATH, serve_http, serve_http_with, serve_websocket, serve_websocket_with};
+pub use serve::{
+    MCP_PATH, http_app, serve_http, serve_http_with, serve_websocket, serve_websocket_with,
+};
 pub use tools::{EchoCattackle, echo_text, joke_text, ping_text};

@@ -81,11 +81,19 @@ where
     S: ServerHandler,
     F: Fn() -> S + Send + Sync + 'static,
 {
+    axum::serve(listener, http_app(make)).await
+}
+
+/// The MCP Streamable HTTP service at `/mcp`, as a router that tests can add routes to.
+pub fn http_app<S, F>(make: F) -> axum::Router
+where
+    S: ServerHandler,
+    F: Fn() -> S + Send + Sync + 'static,
+{
     let service = StreamableHttpService::new(
         move || Ok(make()),
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
-    let app = axum::Router::new().nest_service(MCP_PATH, service);
-    axum::serve(listener, app).await
+    axum::Router::new().nest_service(MCP_PATH, service)
 }
