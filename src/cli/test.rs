@@ -56,7 +56,7 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
         match load_file(path, &root) {
             Ok(file) => {
                 if !file.config_warnings.is_empty() {
-                    eprintln!("{}: {}", file.path.display(), file.config_warnings);
+                    eprintln!("{}", file.config_warnings);
                 }
                 loaded.push(file);
             }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::config_span::{self, Written};
 use super::model::{MockTransport, Scenario, ServerKind};
 use crate::config::{self, CattackleConfig, ConfigError, Diagnostic, Severity, TransportKind};
 
@@ -134,9 +135,13 @@ impl ScenarioFile {
         };
         config::load_str(&self.config_name, &text)
             .map(|loaded| loaded.config)
-            .map_err(|source| ScenarioError::Config {
-                file: self.path.display().to_string(),
-                source,
+            .map_err(|source| {
+                let scenario = std::fs::read_to_string(&self.path).unwrap_or_default();
+                let written = match reload {
+                    Some(_) => Written::InReload,
+                    None => Written::InCattackle,
+                };
+                positioned(&self.path, &scenario, &text, source, written)
             })
     }
 
@@ -184,18 +189,10 @@ pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, Scena
         serde_yaml::from_str(text).map_err(|e| super::yaml_error::yaml_error(path, text, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let (config_text, config_name) = config_source(path, text, base, &scenario)?;
-    let loaded =
-        config::load_str(&config_name, &config_text.replace("{port}", "1")).map_err(|source| {
-            ScenarioError::Config {
-                file: path.display().to_string(),
-                source,
-            }
-        })?;
-    let config_warnings = if loaded.warnings.is_empty() {
-        String::new()
-    } else {
-        loaded.render_warnings()
-    };
+    let merged = config_text.replace("{port}", "1");
+    let loaded = config::load_str(&config_name, &merged)
+        .map_err(|source| positioned(path, text, &merged, source, Written::InCattackle))?;
+    let config_warnings = render_warnings(path, text, &merged, &loaded);
     let file = ScenarioFile {
         path: path.to_owned(),
         id: id.to_owned(),
@@ -208,6 +205,54 @@ pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, Scena
     super::check::check(&file, text)?;
     check_reloads(&file, &file.scenario.steps, &mut None)?;
     Ok(file)
+}
+
+/// A configuration error, with each diagnostic moved to the scenario file where it was written
+/// there (`overrides`, `inline`, a `reload`); as it came when any of them was not.
+fn positioned(
+    path: &Path,
+    text: &str,
+    merged: &str,
+    error: ConfigError,
+    written: Written,
+) -> ScenarioError {
+    let file = path.display().to_string();
+    if let ConfigError::Invalid { diagnostics, .. } = &error {
+        let moved: Option<Vec<Diagnostic>> = diagnostics
+            .iter()
+            .map(|d| config_span::moved(d, merged, &file, text, written))
+            .collect();
+        if let Some(diagnostics) = moved.filter(|m| !m.is_empty()) {
+            return ScenarioError::Config {
+                file,
+                source: ConfigError::Invalid {
+                    path: path.to_owned(),
+                    source_text: text.to_owned(),
+                    diagnostics,
+                },
+            };
+        }
+    }
+    ScenarioError::Config {
+        file,
+        source: error,
+    }
+}
+
+/// The configuration's warnings, rendered; each at the scenario's key where it wrote it.
+fn render_warnings(path: &Path, text: &str, merged: &str, loaded: &config::Loaded) -> String {
+    let file = path.display().to_string();
+    let rendered: Vec<String> = loaded
+        .warnings
+        .iter()
+        .map(
+            |w| match config_span::moved(w, merged, &file, text, Written::InCattackle) {
+                Some(moved) => moved.render(text),
+                None => w.render(&loaded.source_text),
+            },
+        )
+        .collect();
+    rendered.join("\n\n")
 }
 
 /// Every `reload` gives a configuration that loads, checked now rather than when the step runs.

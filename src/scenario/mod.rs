@@ -2,6 +2,7 @@
 //! diagnostics, and its JSON Schema.
 
 mod check;
+mod config_span;
 mod duration;
 mod load;
 pub mod model;

@@ -48,16 +48,69 @@ pub(super) fn yaml_error(path: &Path, text: &str, error: &serde_yaml::Error) -> 
     }
     let file = path.display().to_string();
     let start = offset.min(text.len());
-    let end = text[start..]
-        .find([':', '\n', ',', '}'])
-        .map_or(text.len(), |n| start + n)
-        .max(start + 1)
-        .min(text.len().max(start));
+    let (start, end) = match quoted_value_near(&message, text, start) {
+        Some(span) => span,
+        None => {
+            let end = text[start..]
+                .find([':', '\n', ',', '}'])
+                .map_or(text.len(), |n| start + n)
+                .max(start + 1)
+                .min(text.len().max(start));
+            (start, end)
+        }
+    };
     let mut diagnostic =
         Diagnostic::new(Severity::Error, &file, text, start..end, diagnostic_message);
     diagnostic.help = help;
     ScenarioError::Parse {
         diagnostic: Box::new(diagnostic),
         source_text: text.to_owned(),
+    }
+}
+
+/// How far after serde's position a quoted value is looked for (serde_yaml places errors of a
+/// value's own deserializer at the mapping that holds it).
+const VALUE_WINDOW: usize = 400;
+
+/// The span of the value an error quotes (`invalid duration unit `hours` in `2 hours``): the
+/// longest backticked text of the message, before any suggestion, found just after `from`.
+fn quoted_value_near(message: &str, text: &str, from: usize) -> Option<(usize, usize)> {
+    if message.contains("unknown field `") {
+        return None; // already at the key
+    }
+    let own = message.split(", did you mean").next().unwrap_or(message);
+    let own = own.split(" (one of").next().unwrap_or(own);
+    let window_end = text.len().min(from + VALUE_WINDOW);
+    let window = text.get(from..window_end)?;
+    own.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| !quoted.trim().is_empty())
+        .filter_map(|quoted| {
+            window
+                .find(quoted)
+                .map(|at| (from + at, from + at + quoted.len()))
+        })
+        .max_by_key(|(start, end)| (end - start, std::cmp::Reverse(*start)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_value_is_found_after_the_mapping_serde_points_at() {
+        let text = "steps:\n  - wait: 2 hours\n";
+        let message = "steps[0]: invalid duration unit `hours` in `2 hours`: use ms, s or m";
+        let (start, end) = quoted_value_near(message, text, 10).unwrap();
+        assert_eq!(&text[start..end], "2 hours");
+    }
+
+    #[test]
+    fn a_suggestion_is_not_taken_for_the_value() {
+        let text = "error: { kind: exhausted, last: timed_ot }";
+        let message = "unknown error kind `timed_ot`, did you mean `timed_out`? (one of: `x`)";
+        let (start, end) = quoted_value_near(message, text, 0).unwrap();
+        assert_eq!(&text[start..end], "timed_ot");
     }
 }

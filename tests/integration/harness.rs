@@ -235,6 +235,30 @@ fn cattackle_test_summarizes_and_exits_by_the_documented_codes() {
 }
 
 #[test]
+fn cattackle_test_shows_a_config_typo_at_the_scenario_key_and_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/echo-stdio.toml");
+    let yaml = format!(
+        "name: typo\ncattackle:\n  file: {}\n  overrides: {{ mcp: {{ timout: 1 }} }}\nsteps:\n  - call: {{ command: echo, text: hi }}\n",
+        fixture.display()
+    );
+    std::fs::write(dir.path().join("typo.yaml"), yaml).unwrap();
+    let out = cattackle_test(dir.path(), &["typo.yaml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: unknown key `timout` in `[cattackle.mcp]`, did you mean `timeout`?"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("typo.yaml:4:23"),
+        "at the key in the scenario: {stderr}"
+    );
+}
+
+#[test]
 fn cattackle_test_fails_on_a_changed_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     write_scenario(dir.path(), "snap", "{ ok: { data: hi } }");
