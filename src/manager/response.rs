@@ -138,3 +138,50 @@ fn block_kind(block: &ContentBlock) -> &'static str {
         _ => "not text",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rmcp::model::{CallToolResult, ContentBlock};
+
+    use super::*;
+
+    fn text_result(text: &str, is_error: bool) -> CallToolResult {
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.is_error = Some(is_error);
+        result
+    }
+
+    #[test]
+    fn quoted_server_text_never_carries_a_secret_of_the_configuration() {
+        let secrets = vec!["tok-123".to_owned()];
+        let cases = [
+            text_result("not json, token tok-123", false),
+            text_result(r#"{"data": 5, "echo": "tok-123"}"#, false),
+            text_result("Error executing tool: bad token tok-123", true),
+        ];
+        for result in &cases {
+            let error = parse_redacted("cat", result, &secrets)
+                .unwrap_err()
+                .to_string();
+            assert!(!error.contains("tok-123"), "{error}");
+            assert!(error.contains("[redacted]"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_secret_is_redacted_before_the_cut() {
+        let secret = "s".repeat(30);
+        let text = format!("{}{secret}", "x".repeat(190));
+        let error = parse_redacted(
+            "cat",
+            &text_result(&text, false),
+            std::slice::from_ref(&secret),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            !error.contains(&secret[..10]),
+            "no start of the secret is left: {error}"
+        );
+    }
+}

@@ -77,6 +77,28 @@ fn an_unreachable_cattackle_exits_3() {
 }
 
 #[test]
+fn a_failing_start_shows_the_stderr_tail_once_with_the_final_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cattackle.toml");
+    std::fs::write(
+        &file,
+        "name = \"dies\"\nversion = \"1\"\ndescription = \"d\"\ncommands = { echo = { description = \"e\" } }\n\
+         [mcp]\nmax_retries = 2\nbackoff = { base = 0.01 }\n[mcp.transport]\ntype = \"stdio\"\ncommand = \"sh\"\n\
+         args = [\"-c\", \"echo missing-module-xyz >&2; exit 1\"]\n",
+    )
+    .unwrap();
+    let out = cattackle(&["call", file.to_str().unwrap(), "echo", "--text", "x"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.matches("missing-module-xyz").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("attempt ").count(),
+        2,
+        "one line per retried attempt: {stderr}"
+    );
+}
+
+#[test]
 fn an_undeclared_command_and_a_bad_config_exit_2() {
     let out = cattackle(&["call", "cattackles/echo", "nope"]);
     assert_eq!(out.status.code(), Some(2));

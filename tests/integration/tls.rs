@@ -102,7 +102,11 @@ async fn wss_and_https_work_with_a_trusted_certificate_and_fail_typed_without() 
 
         let untrusted = call(&url, kind, None).await;
         let stderr = String::from_utf8_lossy(&untrusted.stderr).to_lowercase();
-        assert_eq!(untrusted.status.code(), Some(3), "{kind}: unreachable: {stderr}");
+        assert_eq!(
+            untrusted.status.code(),
+            Some(3),
+            "{kind}: unreachable: {stderr}"
+        );
         assert!(
             stderr.contains("certificate"),
             "{kind}: the error names the certificate problem: {stderr}"
