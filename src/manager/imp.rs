@@ -120,7 +120,7 @@ impl McpClientManager {
             });
         }
         let result = self.call_raw(config, command, payload.arguments()).await?;
-        let secrets = config.mcp.transport.secret_values();
+        let secrets = || config.mcp.transport.secret_values();
         super::response::parse_redacted(&config.name, &result, &secrets)
     }
 

@@ -40,15 +40,16 @@ pub fn parse_call_result(
     cattackle: &str,
     result: &CallToolResult,
 ) -> Result<CattackleResponse, CattackleError> {
-    parse_redacted(cattackle, result, &[])
+    parse_redacted(cattackle, result, &Vec::new)
 }
 
 /// [`parse_call_result`], with `secrets` (the configuration's env and header values) redacted
-/// from every quoted text.
+/// from every quoted text. They are asked for only when an error quotes the answer: a good
+/// answer costs nothing.
 pub(crate) fn parse_redacted(
     cattackle: &str,
     result: &CallToolResult,
-    secrets: &[String],
+    secrets: &dyn Fn() -> Vec<String>,
 ) -> Result<CattackleResponse, CattackleError> {
     let is_error = result.is_error.unwrap_or(false);
     let invalid = |detail: String| CattackleError::InvalidResponse {
@@ -82,12 +83,12 @@ pub(crate) fn parse_redacted(
             if is_error {
                 return Err(CattackleError::Tool {
                     cattackle: cattackle.to_owned(),
-                    text: shown(text, secrets),
+                    text: shown(text, &secrets()),
                 });
             }
             return Err(CattackleError::InvalidJson {
                 cattackle: cattackle.to_owned(),
-                detail: format!("{e}; it sent {}", quote(text, secrets)),
+                detail: format!("{e}; it sent {}", quote(text, &secrets())),
             });
         }
     };
@@ -95,7 +96,7 @@ pub(crate) fn parse_redacted(
         return Err(invalid(format!(
             "expected a JSON object with `data` and `error`, found {}: {}",
             json_type(&value),
-            quote(text, secrets)
+            quote(text, &secrets())
         )));
     };
     let data = match object.get("data") {
@@ -105,7 +106,7 @@ pub(crate) fn parse_redacted(
             return Err(invalid(format!(
                 "`data` must be a string, found {}: {}",
                 json_type(other),
-                quote(text, secrets)
+                quote(text, &secrets())
             )));
         }
     };
@@ -116,7 +117,7 @@ pub(crate) fn parse_redacted(
             return Err(invalid(format!(
                 "`error` must be a string or null, found {}: {}",
                 json_type(other),
-                quote(text, secrets)
+                quote(text, &secrets())
             )));
         }
     };
@@ -160,7 +161,7 @@ mod tests {
             text_result("Error executing tool: bad token tok-123", true),
         ];
         for result in &cases {
-            let error = parse_redacted("cat", result, &secrets)
+            let error = parse_redacted("cat", result, &|| secrets.clone())
                 .unwrap_err()
                 .to_string();
             assert!(!error.contains("tok-123"), "{error}");
@@ -172,13 +173,9 @@ mod tests {
     fn a_secret_is_redacted_before_the_cut() {
         let secret = "s".repeat(30);
         let text = format!("{}{secret}", "x".repeat(190));
-        let error = parse_redacted(
-            "cat",
-            &text_result(&text, false),
-            std::slice::from_ref(&secret),
-        )
-        .unwrap_err()
-        .to_string();
+        let error = parse_redacted("cat", &text_result(&text, false), &|| vec![secret.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(
             !error.contains(&secret[..10]),
             "no start of the secret is left: {error}"
