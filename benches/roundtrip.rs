@@ -7,7 +7,7 @@
 //! rounds so that machine noise hits them alike; the best and the median round are reported.
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -31,16 +31,17 @@ enum Wire {
     Http,
 }
 
-fn echo_binary() -> PathBuf {
-    escargot::CargoBuild::new()
-        .package("echo-cattackle")
-        .bin("echo-cattackle")
-        .release()
-        .run()
-        .expect("cannot build echo-cattackle")
-        .path()
-        .to_owned()
-}
+// The tests' build of `echo-cattackle` (release here): without cargo's package variables, so the
+// nested build does not rebuild half the graph on every run.
+#[path = "../tests/support/processes.rs"]
+#[expect(
+    dead_code,
+    unreachable_pub,
+    reason = "shared with the tests; the bench uses echo_binary only"
+)]
+mod processes;
+
+use processes::echo_binary;
 
 fn config(wire: Wire, binary: &Path, url: &str) -> CattackleConfig {
     let transport = match wire {
