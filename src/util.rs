@@ -11,6 +11,16 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The value of `mutex`, tolerating a panic in another holder (see [`lock`]).
+pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
+    mutex.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `mutex`'s value through exclusive access, tolerating a panic in another holder.
+pub(crate) fn get_mut<T>(mutex: &mut Mutex<T>) -> &mut T {
+    mutex.get_mut().unwrap_or_else(|e| e.into_inner())
+}
+
 /// About 30 years: what a deadline too far to represent becomes ("no bound").
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 

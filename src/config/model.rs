@@ -50,7 +50,8 @@ pub struct McpConfig {
     pub health_check: HealthCheck,
     /// How long a closing session may take before its process group is killed. Default 2 s.
     pub shutdown_grace: Duration,
-    /// Largest incoming WebSocket message or HTTP body, in bytes. Default 16 MiB.
+    /// Largest incoming message, in bytes: a stdio line, a WebSocket message, an HTTP body or
+    /// SSE event. Default 16 MiB.
     pub max_message_size: usize,
     /// Which MCP spec era to speak. Default [`Protocol::V2025_11_25`].
     pub protocol: Protocol,

@@ -2,6 +2,7 @@
 //! faults and outcomes, with times on the scenario's clock. Secrets, ports, pids and temp paths
 //! are redacted as entries are recorded.
 
+use crate::util::lock;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -288,10 +289,6 @@ fn write_line(file: &mut std::fs::File, line: &ChildLine) {
         text.push('\n');
         let _ = file.write_all(text.as_bytes());
     }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

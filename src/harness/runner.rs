@@ -9,12 +9,13 @@ use tokio::time::Instant;
 
 use super::env::Env;
 use super::expect::{self, Outcome};
-use super::journal::{Journal, Redactor, What, lock};
+use super::journal::{Journal, Redactor, What};
 use super::transcript::{self, StepRecord};
 use crate::config::CattackleConfig;
 use crate::manager::{ManagerEvent, McpClientManager, Payload};
 use crate::scenario::model::{CallSpec, Clock, Step, StepAction};
 use crate::scenario::{Dur, ScenarioFile, TrialTarget};
+use crate::util::lock;
 
 /// How trials run.
 #[derive(Clone, Debug, Default)]
@@ -198,7 +199,7 @@ async fn run_async(
     let env = env.into_inner();
     let mock = env.mock.clone();
     let child_lines = env.stop().await;
-    let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut failures = crate::util::into_inner(failures);
     let received = match &mock {
         Some(mock) => Some(mock.received()),
         None => transcript::received_from_child(&child_lines),
@@ -206,7 +207,7 @@ async fn run_async(
     if let Some(received) = &received {
         failures.extend(expect::server(&file.scenario.server_expect, received));
     }
-    let records = records.into_inner().unwrap_or_else(|e| e.into_inner());
+    let records = crate::util::into_inner(records);
     let text = transcript::render(file, target, clock, seed, &records, &journal, &child_lines);
     (failures, text, clock_time)
 }

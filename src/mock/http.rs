@@ -9,8 +9,9 @@ use serde_json::Value;
 use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::{MockServer, Out};
-use crate::harness::journal::{What, lock};
+use crate::harness::journal::What;
 use crate::scenario::model::HttpBody;
+use crate::util::lock;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 /// What `hang` means over HTTP: an answer later than any timeout.

@@ -10,10 +10,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use super::MockServer;
 use super::plan::{Answering, Ending, Wire};
 use crate::config::CattackleConfig;
-use crate::harness::journal::lock;
 use crate::transport::{
     BoxFuture, ConnectError, Connection, Connector, SessionResource, TransportIo,
 };
+use crate::util::lock;
 
 /// Buffer of each in-memory pipe.
 const PIPE_BYTES: usize = 1 << 20;

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 use super::{MockServer, Out};
-use crate::harness::journal::lock;
 use crate::transport::BoxFuture;
+use crate::util::lock;
 
 /// How a connection ended.
 #[derive(Clone, Debug, Default)]

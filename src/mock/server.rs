@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::faults::{describe, position_fires, request_matches};
 use super::reply::{self, Answer, Context};
-use crate::harness::journal::{Journal, What, lock};
+use crate::harness::journal::{Journal, What};
 use crate::scenario::model::{Era, Fault, FaultAction, MockSpec, Tool};
+use crate::util::lock;
 
 /// How a transport frames messages; decides how byte-level faults are carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +160,7 @@ impl MockServer {
             .ok()
             .and_then(|b| serde_json::from_slice::<Counters>(&b).ok())
         {
-            let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            let state = crate::util::get_mut(&mut self.state);
             if saved.fault_counts.len() == state.fault_counts.len() {
                 state.fault_counts = saved.fault_counts;
             }
@@ -182,8 +183,15 @@ impl MockServer {
             rng_seed: seed,
             connections: state.connections,
         };
-        if let Ok(bytes) = serde_json::to_vec(&counters) {
-            let _ = std::fs::write(file, bytes);
+        let saved = serde_json::to_vec(&counters)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(file, bytes));
+        if let Err(e) = saved {
+            // The next process would count faults from zero: say so where the trial shows it.
+            tracing::error!(
+                "cannot save the mock's fault counters to {}: {e}",
+                file.display()
+            );
         }
     }
 
@@ -415,9 +423,6 @@ impl MockServer {
                         data: None,
                     }));
                 };
-                let index = (call as usize)
-                    .saturating_sub(1)
-                    .min(spec.replies.len() - 1);
                 let null = Value::Null;
                 let cx = Context {
                     id,
@@ -425,7 +430,7 @@ impl MockServer {
                     args: arguments.unwrap_or(&null),
                     call,
                 };
-                return Some(reply::answer(&spec.replies[index], &cx));
+                return Some(reply::answer(spec.reply(call), &cx));
             }
             _ => return None,
         };

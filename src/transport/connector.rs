@@ -30,21 +30,6 @@ impl Connector for Box<dyn Connector> {
     }
 }
 
-impl<F> Connector for F
-where
-    F: for<'a> Fn(&'a CattackleConfig) -> BoxFuture<'a, Result<Connection, ConnectError>>
-        + Send
-        + Sync
-        + 'static,
-{
-    fn connect<'a>(
-        &'a self,
-        config: &'a CattackleConfig,
-    ) -> BoxFuture<'a, Result<Connection, ConnectError>> {
-        self(config)
-    }
-}
-
 /// The wire of a connection.
 pub enum TransportIo {
     /// Newline-delimited JSON-RPC over a pair of byte streams (stdio, in-memory pipes).

@@ -27,11 +27,6 @@ impl MemoryConnector {
             factory: Box::new(factory),
         }
     }
-
-    /// Connects every session to a fresh clone of an rmcp server handler.
-    pub fn serving<S: ServerHandler + Clone>(handler: S) -> Self {
-        Self::new(move |_| Ok(serve_in_memory(handler.clone())))
-    }
 }
 
 impl Connector for MemoryConnector {

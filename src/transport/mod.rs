@@ -1,8 +1,9 @@
 //! The connector seam: how the manager reaches a cattackle.
 //!
-//! A [`Connector`] turns a [`CattackleConfig`] into a [`Connection`]: a byte stream speaking
-//! newline-delimited JSON-RPC plus the [`SessionResource`] behind it (a child process, a socket,
-//! an in-memory task). The manager does the MCP handshake, the timeouts and the retries itself,
+//! A [`Connector`] turns a [`CattackleConfig`] into a [`Connection`]: its wire
+//! ([`TransportIo`]: newline-delimited JSON-RPC bytes for stdio and in-memory pipes, whole
+//! messages for WebSocket, rmcp's Streamable HTTP client) plus the [`SessionResource`] behind it
+//! (a child process, a socket, an in-memory task). The manager does the MCP handshake, the timeouts and the retries itself,
 //! so tests and the harness plug in in-memory or mocked transports without touching it.
 
 mod connector;

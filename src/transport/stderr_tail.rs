@@ -32,7 +32,7 @@ impl StderrTail {
                     "{}",
                     String::from_utf8_lossy(bytes).trim_end()
                 );
-                let mut tail = sink.lock().unwrap_or_else(|e| e.into_inner());
+                let mut tail = crate::util::lock(&sink);
                 tail.extend(bytes);
                 let excess = tail.len().saturating_sub(TAIL_BYTES);
                 tail.drain(..excess);
@@ -51,7 +51,7 @@ impl StderrTail {
 
     /// The tail as text, if anything was written.
     pub(crate) fn snapshot(&self) -> Option<String> {
-        let tail = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        let tail = crate::util::lock(&self.buffer);
         if tail.is_empty() {
             return None;
         }

@@ -114,7 +114,7 @@ impl ChildProcess {
 
 impl SessionResource for ChildProcess {
     fn is_alive(&self) -> bool {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = crate::util::lock(&self.child);
         child
             .as_mut()
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
@@ -143,7 +143,7 @@ impl SessionResource for ChildProcess {
 
     fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()> {
         Box::pin(async move {
-            let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let child = crate::util::lock(&self.child).take();
             if let Some(mut child) = child {
                 // stdin is already closed (the transport is gone): give the child `grace` to exit.
                 if tokio::time::timeout(grace, child.wait()).await.is_err() {
@@ -161,11 +161,7 @@ impl SessionResource for ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         // Not shut down (the manager was dropped, or a start timed out): kill the whole group now.
-        let child = self
-            .child
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let child = crate::util::get_mut(&mut self.child).take();
         if let Some(mut child) = child {
             self.kill_group();
             let _ = child.start_kill();

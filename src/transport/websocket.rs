@@ -51,16 +51,13 @@ impl WebSocketState {
 
     /// Why it ended, when it ended abnormally.
     pub fn reason(&self) -> Option<String> {
-        self.reason
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::util::lock(&self.reason).clone()
     }
 
     fn close(&self, reason: Option<String>) {
         if let Some(reason) = reason {
             tracing::debug!("websocket closed: {reason}");
-            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+            *crate::util::lock(&self.reason) = Some(reason);
         }
         self.closed.store(true, Ordering::Release);
     }

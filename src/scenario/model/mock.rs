@@ -58,8 +58,8 @@ pub struct Tool {
     pub description: String,
     /// Listed in `tools/list`.
     pub input_schema: Value,
-    /// Answers in order; the last one repeats.
-    pub replies: Vec<Reply>,
+    /// Answers in order; the last one repeats. Never empty (see [`Tool::reply`]).
+    replies: Vec<Reply>,
 }
 
 /// How a tool answers one call. Strings may use `{{args.PATH}}`, `{{id}}`, `{{call}}` (the
@@ -164,12 +164,26 @@ pub(crate) struct ToolSpec {
     is_error: Option<String>,
 }
 
+/// What a tool answers without a reply of its own.
+static DEFAULT_REPLY: std::sync::LazyLock<Reply> = std::sync::LazyLock::new(default_reply);
+
 /// What a tool with no reply answers.
 pub(crate) fn default_reply() -> Reply {
     Reply::Respond(serde_json::json!({ "data": "{{args.text}}", "error": null }))
 }
 
 impl Tool {
+    /// How the tool answers its `call`-th call (from 1): that reply of the sequence, the last
+    /// one once the sequence is used up.
+    pub fn reply(&self, call: u32) -> &Reply {
+        let index = (call as usize).saturating_sub(1);
+        // Never empty by construction; the default reply would only stand in for a bug.
+        self.replies
+            .get(index)
+            .or(self.replies.last())
+            .unwrap_or(&DEFAULT_REPLY)
+    }
+
     /// A tool answering the default reply.
     pub fn with_default_reply(description: String) -> Self {
         Self {
@@ -218,3 +232,19 @@ impl TryFrom<ToolSpec> for Tool {
 }
 
 super::schema_of_spec!(Tool, ToolSpec);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_go_in_order_and_the_last_repeats() {
+        let tool: Tool = serde_yaml::from_str("sequence:\n  - text: one\n  - text: two\n").unwrap();
+        let texts: Vec<_> = (0..=4).map(|call| tool.reply(call).clone()).collect();
+        assert_eq!(texts[0], texts[1], "call 0 is read as the first");
+        assert_ne!(texts[1], texts[2]);
+        assert_eq!(texts[2], texts[4], "the last reply repeats");
+        let empty: Result<Tool, _> = serde_yaml::from_str("sequence: []\n");
+        assert!(empty.is_err(), "a tool always has a reply");
+    }
+}
