@@ -26,10 +26,15 @@ const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// `now + after`, saturated: a duration too large for a deadline means no bound at all.
 pub(crate) fn deadline_after(after: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
-    now.checked_add(after)
-        .or_else(|| now.checked_add(FOREVER))
-        .unwrap_or(now)
+    saturating_add(tokio::time::Instant::now(), after)
+}
+
+/// `start + after`, saturated (about 30 years at most) instead of panicking.
+pub(crate) fn saturating_add(start: tokio::time::Instant, after: Duration) -> tokio::time::Instant {
+    start
+        .checked_add(after.min(FOREVER))
+        .or_else(|| start.checked_add(FOREVER))
+        .unwrap_or(start)
 }
 
 /// Merges `from` into `into`: objects key by key, recursively; anything else replaces.
@@ -41,5 +46,18 @@ pub(crate) fn merge_json(into: &mut Value, from: &Value) {
             }
         }
         (into, from) => *into = from.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_durations_saturate_instead_of_panicking() {
+        let now = tokio::time::Instant::now();
+        let far = saturating_add(now, Duration::MAX);
+        assert!(far > now + Duration::from_secs(365 * 24 * 3600));
+        assert!(deadline_after(Duration::MAX) > now);
     }
 }

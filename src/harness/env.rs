@@ -315,7 +315,7 @@ impl Launched {
         let wait = launch
             .ready_timeout
             .map_or(Duration::from_secs(10), |d| d.0);
-        let deadline = tokio::time::Instant::now() + wait;
+        let deadline = crate::util::deadline_after(wait);
         loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await

@@ -13,6 +13,7 @@ use super::session::Client;
 use super::{CattackleError, Phase};
 use crate::config::{CattackleConfig, Protocol};
 use crate::transport::{Connection, Connector, SessionResource, TransportIo};
+use crate::util::saturating_add;
 
 /// A connection with its handshake done.
 pub(super) struct Started {
@@ -39,10 +40,10 @@ pub(super) async fn open(
     background: &tokio_util::task::TaskTracker,
 ) -> Result<Started, CattackleError> {
     let start = Instant::now();
-    let deadline = start + config.mcp.connect_timeout;
+    let deadline = saturating_add(start, config.mcp.connect_timeout);
     let started = match config.mcp.protocol {
         Protocol::Auto => {
-            let probe_deadline = start + config.mcp.connect_timeout / 2;
+            let probe_deadline = saturating_add(start, config.mcp.connect_timeout / 2);
             match one_start(
                 connector,
                 config,
