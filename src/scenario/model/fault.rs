@@ -52,7 +52,7 @@ pub enum FaultAction {
     /// Never answer; the connection stays open.
     Hang,
     /// Close the connection (end the process).
-    Drop(Drop),
+    Drop(DropConnection),
     /// Exit with a code (in-process: close and report the code).
     Crash(Crash),
     /// Close each new connection before reading anything.
@@ -140,7 +140,7 @@ pub enum DropPhase {
 /// `drop`: `true`, or `{ phase: … }`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Drop {
+pub struct DropConnection {
     /// When the connection closes.
     #[serde(default)]
     pub phase: DropPhase,
@@ -310,12 +310,53 @@ pub(crate) struct FaultSpec {
     timeout: Option<Dur>,
 }
 
-/// `drop: true` or `drop: { phase }`.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
+/// `drop: true` or `drop: { phase }`, read by a visitor that names both forms when neither fits.
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum DropSpec {
     Flag(bool),
-    Phase(Drop),
+    Phase(DropConnection),
+}
+
+impl<'de> Deserialize<'de> for DropSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Forms;
+
+        impl<'de> serde::de::Visitor<'de> for Forms {
+            type Value = DropSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "`true` (close instead of answering) or `{ phase: before_response | mid_response | after_response }`",
+                )
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<DropSpec, E> {
+                Ok(DropSpec::Flag(flag))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<DropSpec, A::Error> {
+                let phase =
+                    DropConnection::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(DropSpec::Phase(phase))
+            }
+        }
+
+        d.deserialize_any(Forms)
+    }
+}
+
+impl JsonSchema for DropSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DropSpec".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let phase = generator.subschema_for::<DropConnection>();
+        schemars::json_schema!({
+            "description": "`true`, or `{ phase }`.",
+            "anyOf": [{ "type": "boolean" }, phase]
+        })
+    }
 }
 
 impl TryFrom<FaultSpec> for Fault {
@@ -323,7 +364,7 @@ impl TryFrom<FaultSpec> for Fault {
 
     fn try_from(spec: FaultSpec) -> Result<Self, String> {
         let drop = spec.drop.and_then(|d| match d {
-            DropSpec::Flag(true) => Some(FaultAction::Drop(Drop::default())),
+            DropSpec::Flag(true) => Some(FaultAction::Drop(DropConnection::default())),
             DropSpec::Flag(false) => None,
             DropSpec::Phase(p) => Some(FaultAction::Drop(p)),
         });

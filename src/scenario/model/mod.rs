@@ -61,8 +61,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use fault::{
-    Crash, Drop, DropPhase, Fault, FaultAction, HttpStatus, Latency, Malformed, Matcher, Slicer,
-    WsClose,
+    Crash, DropConnection, DropPhase, Fault, FaultAction, HttpStatus, Latency, Malformed, Matcher,
+    Slicer, WsClose,
 };
 pub use mock::{Era, HttpBody, JsonRpcErrorSpec, MockSpec, Reply, Tool};
 pub use step::{
