@@ -105,14 +105,15 @@ impl Core {
                     code: data.code.0,
                     message: data.message.into_owned(),
                 },
-                "JSON-RPC error",
+                Some("JSON-RPC error"),
             ),
+            // An answer of the wrong shape says nothing about the session.
             ServiceError::UnexpectedResponse => (
                 CattackleError::InvalidResponse {
                     cattackle: name.to_owned(),
                     detail: "the result of `tools/call` is not a CallToolResult".to_owned(),
                 },
-                "",
+                None,
             ),
             ServiceError::Timeout { timeout } => (
                 CattackleError::TimedOut {
@@ -121,7 +122,7 @@ impl Core {
                     after: timeout,
                     context: None,
                 },
-                "call timed out",
+                Some("call timed out"),
             ),
             ServiceError::TransportSend(e) if is_session_expired(&*e.error) => {
                 self.sessions_expired.fetch_add(1, Ordering::Relaxed);
@@ -136,7 +137,7 @@ impl Core {
                         detail: "session expired (HTTP 404): the server restarted or dropped it"
                             .to_owned(),
                     },
-                    "session expired",
+                    Some("session expired"),
                 )
             }
             other => {
@@ -149,11 +150,11 @@ impl Core {
                         cattackle: name.to_owned(),
                         detail,
                     },
-                    "transport closed",
+                    Some("transport closed"),
                 )
             }
         };
-        if !reason.is_empty() {
+        if let Some(reason) = reason {
             self.retire_leased(lease, Retirement::new(reason, grace));
         }
         error

@@ -174,7 +174,7 @@ impl Core {
                     }
                     tracing::info!(cattackle = %config.name, session = lease.session.id, "health check failed: reopening");
                     self.retire(
-                        &slot,
+                        Some(&slot),
                         &lease.session,
                         Retirement::new("health check failed", grace),
                         1,
@@ -183,7 +183,7 @@ impl Core {
                 }
                 Next::Stale(session, why) => {
                     tracing::info!(cattackle = %config.name, session = session.id, "session {why}: reopening");
-                    self.retire(&slot, &session, Retirement::new(why, grace), 0);
+                    self.retire(Some(&slot), &session, Retirement::new(why, grace), 0);
                 }
                 Next::Join(opening) => {
                     // Installed in the slot by the opening itself: take it from there, so that
@@ -217,7 +217,7 @@ impl Core {
                 Ok(session) => {
                     drop(state);
                     let retirement = Retirement::new("superseded", config.mcp.shutdown_grace);
-                    core.retire(&owner, session, retirement, 0);
+                    core.retire(Some(&owner), session, retirement, 0);
                 }
                 Err(_) => {}
             }
@@ -265,16 +265,18 @@ impl Core {
         Ok(Arc::new(session))
     }
 
-    /// Retires `session` (taking it out of its slot if it is still there): it closes when its
-    /// last call ends. `own` is how many of its uses the caller holds.
+    /// Retires `session` (taking it out of its slot, if it has one and is still there): it
+    /// closes when its last call ends. `own` is how many of its uses the caller holds.
     pub(super) fn retire(
         &self,
-        slot: &Slot,
+        slot: Option<&Slot>,
         session: &Arc<Session>,
         retirement: Retirement,
         own: usize,
     ) {
-        slot.take_if(Some(session));
+        if let Some(slot) = slot {
+            slot.take_if(Some(session));
+        }
         let reason = retirement.reason;
         match session.retire(retirement, own) {
             Retired::Already => {}
@@ -291,16 +293,10 @@ impl Core {
         }
     }
 
-    /// Retires the cattackle's current session after a failure of a call that holds `lease`.
+    /// Retires the session of `lease` after a failure of the call that holds it.
     pub(super) fn retire_leased(&self, lease: &Lease, retirement: Retirement) {
-        match self.slots.get(&lease.session.cattackle) {
-            Some(slot) => self.retire(&slot, &lease.session, retirement, 1),
-            None => {
-                if let Retired::CloseNow(r) = lease.session.retire(retirement, 1) {
-                    self.close(lease.session.clone(), r);
-                }
-            }
-        }
+        let slot = self.slots.get(&lease.session.cattackle);
+        self.retire(slot.as_deref(), &lease.session, retirement, 1);
     }
 
     /// Closes a session in the background: nobody waits for an old process to exit.
@@ -332,7 +328,7 @@ impl Core {
             return;
         };
         tracing::debug!(cattackle = %session.cattackle, session = session.id, "closing session");
-        self.retire(slot, &session, Retirement::new(reason, grace), 0);
+        self.retire(Some(slot), &session, Retirement::new(reason, grace), 0);
         session.ended().await;
     }
 
