@@ -15,11 +15,23 @@ use std::time::Duration;
 
 use cattackle_harness::config::load_str;
 use cattackle_harness::manager::{McpClientManager, Payload};
-use cattackle_harness::transport::{MemoryConnector, serve_in_memory};
+use cattackle_harness::transport::{Connection, MemoryConnector};
 use echo_cattackle::EchoCattackle;
+use rmcp::ServiceExt;
 
 const CONFIG: &str = "name = \"echo\"\nversion = \"1\"\ndescription = \"d\"\n\
     commands = { echo = { description = \"e\" } }\n[mcp.transport]\ntype = \"stdio\"\ncommand = \"unused\"\n";
+
+/// Starts the echo handler on one end of an in-memory pipe; returns the other end.
+fn serve_in_memory() -> Connection {
+    let (client, server) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = EchoCattackle::new().serve(server).await {
+            let _ = running.waiting().await;
+        }
+    });
+    Connection::duplex(client)
+}
 
 fn main() {
     let calls: usize = std::env::args()
@@ -32,7 +44,7 @@ fn main() {
         .expect("runtime");
     let start = std::time::Instant::now();
     runtime.block_on(async {
-        let connector = MemoryConnector::new(|_| Ok(serve_in_memory(EchoCattackle::new())));
+        let connector = MemoryConnector::new(|_| Ok(serve_in_memory()));
         let manager = McpClientManager::with_connector(connector);
         let config = load_str("bench.toml", CONFIG).expect("config").config;
         for _ in 0..calls {

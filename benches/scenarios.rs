@@ -12,23 +12,16 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cattackle_harness::harness::{RunOptions, run};
-use cattackle_harness::scenario::{ScenarioFile, TrialTarget, collect_files, load_file};
+use cattackle_harness::harness::RunOptions;
+use cattackle_harness::trial::{Suite, Trial, default_jobs, run_pool};
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let trials: Vec<(ScenarioFile, TrialTarget)> = collect_files(std::slice::from_ref(&root))
-        .expect("scenarios/")
-        .iter()
-        .filter_map(|path| load_file(path, &root).ok())
-        .flat_map(|file| {
-            let targets: Vec<TrialTarget> = file
-                .targets()
-                .into_iter()
-                .filter(|t| t.in_process())
-                .collect();
-            targets.into_iter().map(move |t| (file.clone(), t))
-        })
+    let suite = Suite::load(std::slice::from_ref(&root)).expect("scenarios/");
+    let trials: Vec<Trial> = suite
+        .trials()
+        .into_iter()
+        .filter(|t| t.target.in_process())
         .collect();
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
@@ -38,27 +31,20 @@ fn main() {
     println!("{} in-process trials × {rounds} rounds", trials.len());
 
     // Warm-up.
-    for (file, target) in &trials {
-        assert!(run(file, *target, &options).passed(), "{} fails", file.id);
+    for trial in &trials {
+        assert!(trial.run(&options).passed(), "{} fails", trial.name());
     }
 
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    for workers in [1, threads] {
-        let queue = Mutex::new((0..rounds).flat_map(|_| trials.iter()));
+    let runs: Vec<&Trial> = (0..rounds).flat_map(|_| trials.iter()).collect();
+    for workers in [1, default_jobs()] {
         let covered = Mutex::new(Duration::ZERO);
         let start = Instant::now();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let next = queue.lock().unwrap().next();
-                        let Some((file, target)) = next else { break };
-                        let report = run(file, *target, &options);
-                        *covered.lock().unwrap() += report.clock_time;
-                    }
-                });
-            }
-        });
+        run_pool(
+            &runs,
+            workers,
+            |trial| trial.run(&options).clock_time,
+            |time, _| *covered.lock().unwrap() += *time,
+        );
         let wall = start.elapsed();
         let runs = trials.len() * rounds;
         let covered = covered.into_inner().unwrap();

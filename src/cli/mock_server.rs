@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cattackle_harness::harness::journal::{Journal, Redactor};
+use cattackle_harness::journal::{Journal, Redactor};
 use cattackle_harness::mock::{Ending, Flavor, MockServer, serve_bytes};
 use cattackle_harness::scenario::load_file;
 
@@ -82,7 +82,7 @@ pub(crate) async fn run(args: MockServerArgs) -> u8 {
         terminate,
     )
     .await;
-    let code = *ending.exit_code.lock().unwrap_or_else(|e| e.into_inner());
+    let code = ending.exit_code();
     // Exit now, as a process that drops its connection does: waiting for the runtime to shut
     // down would wait for the blocking read of stdin, which lasts until the client gives up.
     std::process::exit(code.unwrap_or(i32::from(EXIT_OK)))

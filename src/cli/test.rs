@@ -1,11 +1,14 @@
 //! `cattackle test`: runs scenario files, prints progress, a summary and how to reproduce.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use cattackle_harness::harness::{Report, RunOptions, run, snapshot};
-use cattackle_harness::scenario::{Dur, ScenarioFile, TrialTarget, collect_files, load_file};
+use cattackle_harness::harness::RunOptions;
+use cattackle_harness::scenario::Dur;
+use cattackle_harness::trial::snapshot::{SnapshotCheck, SnapshotMode};
+use cattackle_harness::trial::{
+    Suite, Trial, TrialResult, default_jobs, expected_snapshots, run_pool, stray_snapshots,
+};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, program_dirs};
 
@@ -26,57 +29,50 @@ pub(crate) struct TestArgs {
     /// Write (or overwrite) each trial's snapshot instead of comparing with it.
     #[arg(long)]
     write_snapshots: bool,
+    /// Fail on snapshot files that no trial uses (a renamed or deleted scenario). On by
+    /// default when the `CI` environment variable is set; skipped with `--filter`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    check_stray_snapshots: Option<bool>,
 }
 
-struct Outcome {
-    report: Report,
-    path: PathBuf,
-    snapshot_note: Option<String>,
+impl TestArgs {
+    fn check_stray_snapshots(&self) -> bool {
+        self.check_stray_snapshots.unwrap_or_else(|| {
+            std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        })
+    }
 }
 
 pub(crate) fn run_tests(args: TestArgs) -> u8 {
-    let files = match collect_files(&args.paths) {
-        Ok(files) if !files.is_empty() => files,
-        Ok(_) => {
-            eprintln!(
-                "error: no scenario files (*.yaml) under {}",
-                show_paths(&args.paths)
-            );
-            return EXIT_USAGE;
-        }
+    let suite = match Suite::load(&args.paths) {
+        Ok(suite) => suite,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", show_paths(&args.paths));
+            eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let root = common_root(&args.paths);
-    let mut loaded = Vec::new();
-    let mut invalid = 0;
-    for path in &files {
-        match load_file(path, &root) {
-            Ok(file) => {
-                if !file.config_warnings.is_empty() {
-                    eprintln!("{}", file.config_warnings);
-                }
-                loaded.push(file);
-            }
-            Err(e) => {
-                eprintln!("{}", e.render());
-                invalid += 1;
-            }
+    for file in &suite.files {
+        if !file.config_warnings.is_empty() {
+            eprintln!("{}", file.config_warnings);
         }
     }
-    if invalid > 0 {
-        eprintln!("error: {invalid} scenario file(s) are invalid; nothing was run");
+    if !suite.invalid.is_empty() {
+        for (_, e) in &suite.invalid {
+            eprintln!("{}", e.render());
+        }
+        eprintln!(
+            "error: {} scenario file(s) are invalid; nothing was run",
+            suite.invalid.len()
+        );
         return EXIT_USAGE;
     }
-    let trials: Vec<(&ScenarioFile, TrialTarget)> = loaded
-        .iter()
-        .flat_map(|f| f.targets().into_iter().map(move |t| (f, t)))
-        .filter(|(f, t)| {
+    let trials: Vec<Trial> = suite
+        .trials()
+        .into_iter()
+        .filter(|t| {
             args.filter
                 .as_ref()
-                .is_none_or(|p| format!("{}@{}", f.id, t.as_str()).contains(p.as_str()))
+                .is_none_or(|p| t.name().contains(p.as_str()))
         })
         .collect();
     if trials.is_empty() {
@@ -88,101 +84,49 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
         program_dirs: program_dirs(),
         mock_program: std::env::current_exe().ok(),
     };
-    let jobs = args
-        .jobs
-        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1)
-        .max(1);
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let mode = if args.write_snapshots {
+        SnapshotMode::Write
+    } else {
+        SnapshotMode::Compare
+    };
     println!("running {} trials", trials.len());
     let wall = std::time::Instant::now();
-    let queue = Mutex::new(trials.iter());
-    let outcomes = Mutex::new(Vec::new());
     let total = trials.len();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(total) {
-            scope.spawn(|| {
-                loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                    let Some((file, target)) = next else { break };
-                    let outcome = run_one(file, *target, &options, args.write_snapshots);
-                    let mut done = outcomes.lock().unwrap_or_else(|e| e.into_inner());
-                    done.push(outcome);
-                    let last = done.last().expect("just pushed");
-                    print_progress(done.len(), total, last);
-                }
-            });
-        }
-    });
-    let wall = wall.elapsed();
-    let mut outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    outcomes.sort_by(|a, b| a.report.name.cmp(&b.report.name));
-    summarize(&outcomes, wall, args.seed)
-}
-
-fn run_one(file: &ScenarioFile, target: TrialTarget, options: &RunOptions, write: bool) -> Outcome {
-    let mut report = run(file, target, options);
-    let path = snapshot::path(file, target);
-    let mut snapshot_note = None;
-    if report.passed() && !report.transcript.is_empty() {
-        if write {
-            if let Err(e) = snapshot::write(&path, &report.transcript) {
-                report.failures.push(failure(
-                    "snapshot",
-                    format!("cannot write {}: {e}", path.display()),
-                ));
-            }
-        } else {
-            match snapshot::read(&path) {
-                None => snapshot_note = Some("no snapshot".to_owned()),
-                Some(stored) if snapshot::same(&stored, &report.transcript) => {}
-                Some(stored) => report.failures.push(failure(
-                    "snapshot",
-                    format!(
-                        "{}\n  (accept with `cargo insta review` after `cargo test --test scenarios`, or `cattackle test --write-snapshots`)",
-                        diff_text(&stored, &report.transcript, &path)
-                    ),
-                )),
-            }
-        }
-    }
-    Outcome {
-        report,
-        path: file.path.clone(),
-        snapshot_note,
-    }
-}
-
-fn failure(at: &str, message: String) -> cattackle_harness::harness::Failure {
-    cattackle_harness::harness::Failure {
-        at: at.to_owned(),
-        message,
-    }
-}
-
-fn diff_text(stored: &str, actual: &str, path: &std::path::Path) -> String {
-    let diff = similar::TextDiff::from_lines(stored.trim(), actual.trim());
-    let mut out = format!(
-        "the transcript differs from {} (- stored, + now):\n",
-        path.display()
+    let mut results = run_pool(
+        &trials,
+        jobs,
+        |trial| trial.run_and_check(&options, mode),
+        |result, done| print_progress(done, total, result),
     );
-    for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
-        out.push_str(&hunk.to_string());
-    }
-    out
+    let wall = wall.elapsed();
+    results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
+    let stray = if args.check_stray_snapshots() && args.filter.is_none() {
+        match expected_snapshots(&suite).and_then(|e| stray_snapshots(&suite.dirs, &e)) {
+            Ok(stray) => stray,
+            Err(e) => {
+                eprintln!("error: cannot look for stray snapshots: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    summarize(&results, &stray, wall, args.seed)
 }
 
-fn print_progress(done: usize, total: usize, outcome: &Outcome) {
-    let r = &outcome.report;
+fn print_progress(done: usize, total: usize, result: &TrialResult) {
+    let r = &result.report;
     let status = if r.passed() { "ok    " } else { "FAILED" };
     let clock = match r.clock {
         cattackle_harness::scenario::model::Clock::Virtual => "virtual",
         cattackle_harness::scenario::model::Clock::Real => "real",
     };
-    let note = outcome
-        .snapshot_note
-        .as_ref()
-        .map(|n| format!(", {n}"))
-        .unwrap_or_default();
+    let note = match result.snapshot {
+        SnapshotCheck::Missing => ", no snapshot",
+        SnapshotCheck::Written => ", snapshot written",
+        _ => "",
+    };
     println!(
         "[{done:>3}/{total}] {status} {} ({} {clock}, {} wall{note})",
         r.name,
@@ -195,8 +139,8 @@ fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(d.as_millis() as u64)
 }
 
-fn summarize(outcomes: &[Outcome], wall: Duration, seed: Option<u64>) -> u8 {
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.report.passed()).collect();
+fn summarize(results: &[TrialResult], stray: &[PathBuf], wall: Duration, seed: Option<u64>) -> u8 {
+    let failed: Vec<&TrialResult> = results.iter().filter(|o| !o.report.passed()).collect();
     if !failed.is_empty() {
         println!("\nfailures:");
     }
@@ -213,20 +157,29 @@ fn summarize(outcomes: &[Outcome], wall: Duration, seed: Option<u64>) -> u8 {
             seed.unwrap_or(r.seed)
         );
     }
-    let covered: Duration = outcomes.iter().map(|o| o.report.clock_time).sum();
-    let passed = outcomes.len() - failed.len();
+    if !stray.is_empty() {
+        println!(
+            "\nsnapshot files that no trial uses (delete them; `--check-stray-snapshots=false` skips this check):"
+        );
+        for path in stray {
+            println!("  {}", path.display());
+        }
+    }
+    let covered: Duration = results.iter().map(|o| o.report.clock_time).sum();
+    let passed = results.len() - failed.len();
+    let ok = failed.is_empty() && stray.is_empty();
+    let stray_note = match stray.len() {
+        0 => String::new(),
+        n => format!(", {n} stray snapshot(s)"),
+    };
     println!(
-        "\ntest result: {}. {passed} passed, {} failed; {} of scenario time in {} wall time",
-        if failed.is_empty() { "ok" } else { "FAILED" },
+        "\ntest result: {}. {passed} passed, {} failed{stray_note}; {} of scenario time in {} wall time",
+        if ok { "ok" } else { "FAILED" },
         failed.len(),
         human(covered),
         human(wall),
     );
-    if failed.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
+    if ok { EXIT_OK } else { EXIT_FAILED }
 }
 
 /// `1h 1m 19.604s`, `8.924s`.
@@ -239,22 +192,5 @@ fn human(d: Duration) -> String {
         (0, 0) => rest.to_string(),
         (0, m) => format!("{m}m {rest}"),
         (h, m) => format!("{h}h {m}m {rest}"),
-    }
-}
-
-fn show_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The directory trial names are relative to: the one directory given, else the current one.
-fn common_root(paths: &[PathBuf]) -> PathBuf {
-    match paths {
-        [one] if one.is_dir() => one.clone(),
-        [one] => one.parent().map(PathBuf::from).unwrap_or_default(),
-        _ => PathBuf::new(),
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::RunOptions;
-use super::journal::{Journal, What};
 use crate::config::{CattackleConfig, SecretMap, StdioTransport, TransportConfig};
+use crate::journal::{Journal, What};
 use crate::mock::{Flavor, MemoryMock, MockServer};
 use crate::scenario::model::MockTransport;
 use crate::scenario::{ScenarioFile, TrialTarget};
@@ -26,6 +26,9 @@ pub(crate) struct Env {
     /// The port `{port}` stands for.
     pub(crate) port: u16,
     target: TrialTarget,
+    /// The scenario file (a child-process mock loads it) and the seed of the trial.
+    scenario: PathBuf,
+    seed: u64,
     journal_file: Option<PathBuf>,
     mock_program: Option<PathBuf>,
     _tmp: Option<TempDir>,
@@ -76,6 +79,8 @@ impl Env {
             launched: None,
             port: 0,
             target,
+            scenario: file.path.clone(),
+            seed,
             journal_file: None,
             mock_program: None,
             _tmp: None,
@@ -136,15 +141,13 @@ impl Env {
         Ok((env, connector))
     }
 
-    /// `config` pointed at this world's server, with the scenario's seed for backoff jitter
-    /// unless the configuration pins its own.
-    pub(crate) fn aim(
-        &self,
-        file: &ScenarioFile,
-        seed: u64,
-        mut config: CattackleConfig,
-    ) -> CattackleConfig {
+    /// `config` aimed at this world's server, in one typed step: `{port}` filled in, the
+    /// transport pointed at the mock, and the trial's seed for backoff jitter unless the
+    /// configuration pins its own.
+    pub(crate) fn aim(&self, mut config: CattackleConfig) -> CattackleConfig {
+        let seed = self.seed;
         config.mcp.backoff.seed.get_or_insert(seed);
+        config.mcp.transport = fill_port(config.mcp.transport, self.port);
         let headers = match &config.mcp.transport {
             TransportConfig::WebSocket { headers, .. } | TransportConfig::Http { headers, .. } => {
                 headers.clone()
@@ -164,7 +167,7 @@ impl Env {
             TrialTarget::Mock(MockTransport::StdioProcess) => {
                 let mut args = vec![
                     "mock-server".to_owned(),
-                    file.path.display().to_string(),
+                    self.scenario.display().to_string(),
                     "--seed".to_owned(),
                     seed.to_string(),
                 ];
@@ -231,19 +234,42 @@ impl Env {
         Ok(())
     }
 
-    /// Stops what the trial started. For a child-process mock, returns its journal lines.
-    pub(crate) async fn stop(mut self) -> Vec<String> {
+    /// Stops what the trial started; a child-process mock's journal is read back into
+    /// `journal`.
+    pub(crate) async fn stop(mut self, journal: &Journal) {
         if let Some(network) = self.network.take() {
             network.stop().await;
         }
         if let Some(mut launched) = self.launched.take() {
             launched.stop().await;
         }
-        self.journal_file
-            .as_ref()
-            .and_then(|f| std::fs::read_to_string(f).ok())
-            .map(|text| text.lines().map(str::to_owned).collect())
-            .unwrap_or_default()
+        if let Some(file) = &self.journal_file {
+            journal.absorb_child(file);
+        }
+    }
+}
+
+/// `{port}` in a transport's strings (URL, program, arguments, environment and header values,
+/// working directory) replaced by `port`.
+fn fill_port(transport: TransportConfig, port: u16) -> TransportConfig {
+    let port = port.to_string();
+    let fill = |text: &str| text.replace("{port}", &port);
+    let fill_map = |map: &SecretMap| map.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
+    match transport {
+        TransportConfig::Stdio(s) => TransportConfig::Stdio(StdioTransport {
+            command: fill(&s.command),
+            args: s.args.iter().map(|a| fill(a)).collect(),
+            env: fill_map(&s.env),
+            cwd: s.cwd.map(|c| PathBuf::from(fill(&c.to_string_lossy()))),
+        }),
+        TransportConfig::WebSocket { url, headers } => TransportConfig::WebSocket {
+            url: fill(&url),
+            headers: fill_map(&headers),
+        },
+        TransportConfig::Http { url, headers } => TransportConfig::Http {
+            url: fill(&url),
+            headers: fill_map(&headers),
+        },
     }
 }
 

@@ -1,92 +1,13 @@
 //! Checking outcomes against expectations, with diffs that say what differs.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::journal::Redactor;
-use super::runner::Failure;
-use crate::manager::{CattackleError, CattackleResponse};
-use crate::mock::{Received, call_matches, contains};
-use crate::scenario::Dur;
+use super::outcome::{Failure, Outcome};
+use crate::journal::Received;
 use crate::scenario::model::{Expect, ServerExpectation};
-
-/// How a call ended.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// A cattackle response.
-    Ok(CattackleResponse),
-    /// A raw MCP result (`raw` calls).
-    Raw(Value),
-    /// An error.
-    Err {
-        /// [`crate::manager::ErrorKind`] name.
-        kind: String,
-        /// The message.
-        message: String,
-        /// For `exhausted`: the last attempt's kind.
-        last: Option<String>,
-    },
-    /// The call itself was invalid (a payload that is not an object).
-    Invalid(String),
-}
-
-impl Outcome {
-    pub(crate) fn from_error(e: &CattackleError) -> Self {
-        let last = match e {
-            CattackleError::Exhausted { last, .. } => Some(last.kind().as_str().to_owned()),
-            _ => None,
-        };
-        Self::Err {
-            kind: e.kind().as_str().to_owned(),
-            message: e.to_string(),
-            last,
-        }
-    }
-
-    pub(crate) fn redacted(self, redactor: &Redactor) -> Self {
-        match self {
-            Self::Err {
-                kind,
-                message,
-                last,
-            } => Self::Err {
-                kind,
-                message: redactor.apply(&message),
-                last,
-            },
-            Self::Invalid(m) => Self::Invalid(redactor.apply(&m)),
-            other => other,
-        }
-    }
-
-    /// The outcome without details that vary between real runs (error messages).
-    pub(crate) fn stable(&self) -> String {
-        match self {
-            Self::Err { kind, last, .. } => match last {
-                Some(last) => format!("error {kind} (last: {last})"),
-                None => format!("error {kind}"),
-            },
-            other => other.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Ok(r) => write!(
-                f,
-                "ok {}",
-                serde_json::json!({ "data": r.data, "error": r.error, "is_error": r.is_error })
-            ),
-            Self::Raw(v) => write!(f, "raw {v}"),
-            Self::Err { kind, message, .. } => write!(f, "error {kind}: {message}"),
-            Self::Invalid(m) => write!(f, "invalid call: {m}"),
-        }
-    }
-}
+use crate::scenario::{Dur, contains};
 
 /// Two values, side by side; a line diff when they span several lines.
 pub(crate) fn diff(what: &str, expected: &str, actual: &str) -> String {
@@ -266,20 +187,6 @@ fn outcome_failures(expect: &Expect, outcome: &Outcome) -> Vec<String> {
     failures
 }
 
-fn request_matches(want: &ServerExpectation, got: &Received) -> bool {
-    let method = want
-        .method
-        .as_deref()
-        .or(want.tool.as_ref().map(|_| "tools/call"));
-    method.is_none_or(|m| m == got.method)
-        && call_matches(
-            want.tool.as_deref(),
-            want.arguments.as_ref(),
-            got.tool.as_deref(),
-            got.arguments.as_ref(),
-        )
-}
-
 fn describe_request(r: &Received) -> String {
     let mut s = format!("c{} {}", r.conn, r.method);
     if let Some(tool) = &r.tool {
@@ -292,14 +199,7 @@ fn describe_request(r: &Received) -> String {
 }
 
 fn describe_want(w: &ServerExpectation) -> String {
-    let mut parts = Vec::new();
-    parts.push(w.method.clone().unwrap_or_else(|| {
-        if w.tool.is_some() {
-            "tools/call".into()
-        } else {
-            "any method".into()
-        }
-    }));
+    let mut parts = vec![w.method_or_default().to_owned()];
     if let Some(t) = &w.tool {
         parts.push(t.clone());
     }
@@ -312,7 +212,7 @@ fn describe_want(w: &ServerExpectation) -> String {
 /// How far a received request is from an expectation (lower is closer).
 fn distance(want: &ServerExpectation, got: &Received) -> usize {
     let mut d = 0;
-    if want.method.as_deref().is_some_and(|m| m != got.method) {
+    if want.method_or_default() != got.method {
         d += 4;
     }
     if want
@@ -338,7 +238,7 @@ fn distance(want: &ServerExpectation, got: &Received) -> usize {
 pub(crate) fn server(expectations: &[ServerExpectation], received: &[Received]) -> Vec<Failure> {
     let mut failures = Vec::new();
     for (i, want) in expectations.iter().enumerate() {
-        let count = received.iter().filter(|r| request_matches(want, r)).count() as u32;
+        let count = received.iter().filter(|r| want.counts(r)).count() as u32;
         let (ok, range) = match (want.times, want.min, want.max) {
             (Some(n), _, _) => (count == n, format!("exactly {n}")),
             (None, None, None) => (count >= 1, "at least 1".to_owned()),
@@ -361,7 +261,7 @@ pub(crate) fn server(expectations: &[ServerExpectation], received: &[Received]) 
         );
         let closest = received
             .iter()
-            .filter(|r| !request_matches(want, r))
+            .filter(|r| !want.counts(r))
             .min_by_key(|r| distance(want, r));
         match closest {
             Some(r) if count == 0 || want.times.is_some_and(|n| count < n) => {

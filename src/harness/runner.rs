@@ -1,18 +1,19 @@
 //! Running one trial: a scenario against one target, through the full manager.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::time::Instant;
 
 use super::env::Env;
-use super::expect::{self, Outcome};
-use super::journal::{Journal, Redactor, What};
+use super::expect;
+use super::outcome::{Failure, Outcome};
 use super::transcript::{self, StepRecord};
 use crate::config::CattackleConfig;
-use crate::manager::{ManagerEvent, McpClientManager, Payload};
+use crate::journal::{Journal, Redactor, What};
+use crate::manager::{CallOptions, ManagerEvent, McpClientManager, Payload};
 use crate::scenario::model::{CallSpec, Clock, Step, StepAction};
 use crate::scenario::{Dur, ScenarioFile, TrialTarget};
 use crate::util::lock;
@@ -27,15 +28,6 @@ pub struct RunOptions {
     pub program_dirs: Vec<PathBuf>,
     /// The `cattackle` program, which serves `stdio-process` mocks (`cattackle mock-server`).
     pub mock_program: Option<PathBuf>,
-}
-
-/// One expectation that did not hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    /// Where: `steps[2]`, `server_expect[0]`, `setup`.
-    pub at: String,
-    /// What differs.
-    pub message: String,
 }
 
 /// What a trial did.
@@ -87,7 +79,7 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
         builder.start_paused(true);
     }
     let wall = std::time::Instant::now();
-    let name = format!("{}@{}", file.id, target.as_str());
+    let name = file.trial_name(target);
     let mut report = Report {
         name,
         id: file.id.clone(),
@@ -116,26 +108,25 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
     report
 }
 
-tokio::task_local! {
-    static CALL: Arc<CallTrace>;
-}
-
 /// What the manager's observer saw of one call.
 struct CallTrace {
     label: String,
     start: Instant,
-    attempts: Mutex<Vec<Duration>>,
+    attempts: Vec<Duration>,
 }
+
+/// The calls in flight, by their number in the manager's events.
+#[derive(Default)]
+struct Calls(Mutex<HashMap<u64, CallTrace>>);
 
 struct Run<'a> {
     file: &'a ScenarioFile,
     options: &'a RunOptions,
     manager: McpClientManager,
     config: Mutex<CattackleConfig>,
-    reloads: Mutex<Option<Value>>,
     env: tokio::sync::Mutex<Env>,
     journal: Arc<Journal>,
-    seed: u64,
+    calls: Arc<Calls>,
     clock: Clock,
     failures: Mutex<Vec<Failure>>,
     records: Mutex<Vec<StepRecord>>,
@@ -163,23 +154,20 @@ async fn run_async(
         Ok(started) => started,
         Err(e) => return setup_failed(e.to_string()),
     };
-    let config = match file.config_for(env.port, None) {
-        Ok(config) => env.aim(file, seed, config),
-        Err(e) => return setup_failed(e.render()),
-    };
-    let observer_journal = journal.clone();
+    let config = env.aim(file.config.clone());
+    let calls = Arc::new(Calls::default());
+    let (observer_journal, observer_calls) = (journal.clone(), calls.clone());
     let manager = McpClientManager::with_connector(connector).with_observer(Arc::new(
-        move |event: &ManagerEvent| observe(&observer_journal, event),
+        move |event: &ManagerEvent| observe(&observer_journal, &observer_calls, event),
     ));
     let run = Run {
         file,
         options,
         manager,
         config: Mutex::new(config),
-        reloads: Mutex::new(None),
         env: tokio::sync::Mutex::new(env),
         journal: journal.clone(),
-        seed,
+        calls,
         clock,
         failures: Mutex::new(Vec::new()),
         records: Mutex::new(Vec::new()),
@@ -196,19 +184,12 @@ async fn run_async(
         records,
         ..
     } = run;
-    let env = env.into_inner();
-    let mock = env.mock.clone();
-    let child_lines = env.stop().await;
+    env.into_inner().stop(&journal).await;
     let mut failures = crate::util::into_inner(failures);
-    let received = match &mock {
-        Some(mock) => Some(mock.received()),
-        None => transcript::received_from_child(&child_lines),
-    };
-    if let Some(received) = &received {
-        failures.extend(expect::server(&file.scenario.server_expect, received));
-    }
+    let received = journal.received_requests();
+    failures.extend(expect::server(&file.scenario.server_expect, &received));
     let records = crate::util::into_inner(records);
-    let text = transcript::render(file, target, clock, seed, &records, &journal, &child_lines);
+    let text = transcript::render(file, target, clock, seed, &records, &journal);
     (failures, text, clock_time)
 }
 
@@ -223,23 +204,34 @@ fn secrets(config: &CattackleConfig) -> Vec<String> {
     }
 }
 
-fn observe(journal: &Journal, event: &ManagerEvent) {
-    let trace = CALL.try_with(Arc::clone).ok();
-    let label = trace.as_ref().map_or("", |t| t.label.as_str());
+fn observe(journal: &Journal, calls: &Calls, event: &ManagerEvent) {
+    let label = |call: &u64| {
+        lock(&calls.0)
+            .get(call)
+            .map(|t| t.label.clone())
+            .unwrap_or_default()
+    };
     let text = match event {
-        ManagerEvent::AttemptStarted { attempt, .. } => {
-            if let Some(trace) = &trace {
-                lock(&trace.attempts).push(trace.start.elapsed());
-            }
+        ManagerEvent::AttemptStarted { call, attempt, .. } => {
+            let mut calls = lock(&calls.0);
+            let label = match calls.get_mut(call) {
+                Some(trace) => {
+                    trace.attempts.push(trace.start.elapsed());
+                    trace.label.clone()
+                }
+                None => String::new(),
+            };
             format!("{label} attempt {attempt}")
         }
         ManagerEvent::AttemptFailed {
+            call,
             attempt,
             kind,
             message,
             retry_in,
             ..
         } => {
+            let label = label(call);
             let next = retry_in.map_or(String::new(), |d| format!("; retry in {}", Dur(d)));
             format!("{label} attempt {attempt} failed: {kind}: {message}{next}")
         }
@@ -319,7 +311,13 @@ impl Run<'_> {
                         self.fail(&at, e.to_string());
                     }
                 }
-                StepAction::Reload(reload) => self.reload(reload.overrides.as_ref(), &at).await,
+                StepAction::Reload(reload) => match &reload.config {
+                    Some(config) => {
+                        let aimed = self.env.lock().await.aim((**config).clone());
+                        *lock(&self.config) = aimed;
+                    }
+                    None => self.fail(&at, "reload: its configuration was not built".to_owned()),
+                },
             }
             let elapsed = start.elapsed();
             if let Some(expect) = &step.expect {
@@ -348,17 +346,21 @@ impl Run<'_> {
 
     async fn call(&self, spec: &CallSpec, at: &str) -> (Outcome, Vec<Duration>) {
         let config = lock(&self.config).clone();
-        let trace = Arc::new(CallTrace {
+        let call = self.manager.reserve_call();
+        let trace = CallTrace {
             label: at.to_owned(),
             start: Instant::now(),
-            attempts: Mutex::new(Vec::new()),
-        });
+            attempts: Vec::new(),
+        };
+        lock(&self.calls.0).insert(call, trace);
+        let options = CallOptions::default().with_call(call);
         let outcome = match &spec.raw {
             Some(arguments) => {
-                let call = self
+                let result = self
                     .manager
-                    .call_raw(&config, &spec.command, arguments.clone());
-                match CALL.scope(trace.clone(), call).await {
+                    .call_raw_with(&config, &spec.command, arguments.clone(), options)
+                    .await;
+                match result {
                     Ok(result) => Outcome::Raw(serde_json::to_value(result).unwrap_or_default()),
                     Err(e) => Outcome::from_error(&e),
                 }
@@ -366,8 +368,11 @@ impl Run<'_> {
             None => match payload(spec) {
                 Err(e) => Outcome::Invalid(e),
                 Ok(payload) => {
-                    let call = self.manager.call(&config, &spec.command, payload);
-                    match CALL.scope(trace.clone(), call).await {
+                    let result = self
+                        .manager
+                        .call_with(&config, &spec.command, payload, options)
+                        .await;
+                    match result {
                         Ok(response) => Outcome::Ok(response),
                         Err(e) => Outcome::from_error(&e),
                     }
@@ -377,28 +382,11 @@ impl Run<'_> {
         let outcome = outcome.redacted(self.journal.redactor());
         self.journal
             .record(What::Step(format!("{at} -> {outcome}")));
-        let attempts = lock(&trace.attempts).clone();
+        let attempts = lock(&self.calls.0)
+            .remove(&call)
+            .map(|t| t.attempts)
+            .unwrap_or_default();
         (outcome, attempts)
-    }
-
-    async fn reload(&self, overrides: Option<&Value>, at: &str) {
-        let merged = {
-            let mut reloads = lock(&self.reloads);
-            if let Some(o) = overrides {
-                let mut merged = reloads.take().unwrap_or(Value::Object(Default::default()));
-                crate::util::merge_json(&mut merged, o);
-                *reloads = Some(merged);
-            }
-            reloads.clone()
-        };
-        let env = self.env.lock().await;
-        match self.file.config_for(env.port, merged.as_ref()) {
-            Ok(config) => *lock(&self.config) = env.aim(self.file, self.seed, config),
-            Err(e) => {
-                drop(env);
-                self.fail(at, e.render());
-            }
-        }
     }
 }
 

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::expect::Outcome;
-use super::journal::{ChildLine, Entry, Journal};
-use crate::mock::Received;
+use super::outcome::Outcome;
+use crate::journal::{Entry, Journal};
 use crate::scenario::model::Clock;
 use crate::scenario::{Dur, ScenarioFile, TrialTarget};
 
@@ -75,26 +74,6 @@ fn natural(at: &str) -> Vec<(String, u64)> {
     key
 }
 
-/// The requests a child-process mock received, from its journal lines.
-pub(crate) fn received_from_child(lines: &[String]) -> Option<Vec<Received>> {
-    if lines.is_empty() {
-        return None;
-    }
-    let mut process = 0;
-    let mut received = Vec::new();
-    for line in lines {
-        match serde_json::from_str::<ChildLine>(line) {
-            Ok(ChildLine::Start) => process += 1000,
-            Ok(ChildLine::Received(mut r)) => {
-                r.conn += process - 1000;
-                received.push(r);
-            }
-            _ => {}
-        }
-    }
-    Some(received)
-}
-
 /// The snapshot text of a trial.
 pub(crate) fn render(
     file: &ScenarioFile,
@@ -103,7 +82,6 @@ pub(crate) fn render(
     seed: u64,
     records: &[StepRecord],
     journal: &Journal,
-    child_lines: &[String],
 ) -> String {
     let virtual_clock = clock == Clock::Virtual;
     let mut records: Vec<&StepRecord> = records.iter().collect();
@@ -132,7 +110,7 @@ pub(crate) fn render(
     let entries = journal.entries();
     let mut snapshot = Snapshot {
         scenario: &file.scenario.name,
-        trial: super::snapshot::name(file, target),
+        trial: file.snapshot_name(target),
         clock: if virtual_clock { "virtual" } else { "real" },
         seed,
         steps,
@@ -152,21 +130,6 @@ pub(crate) fn render(
                         conn: None,
                         ..entry
                     });
-            }
-        }
-        let mut process = 0;
-        for line in child_lines {
-            match serde_json::from_str::<ChildLine>(line) {
-                Ok(ChildLine::Start) => process += 1,
-                Ok(ChildLine::Entry(entry)) => {
-                    let key = format!("p{process}/c{}", entry.conn.unwrap_or(0));
-                    snapshot.connections.entry(key).or_default().push(Entry {
-                        conn: None,
-                        t: None,
-                        ..entry
-                    });
-                }
-                _ => {}
             }
         }
     }

@@ -333,11 +333,7 @@ pub(crate) fn shown(text: &str, secrets: &[String]) -> String {
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         redacted = redacted.replace(secret, "[redacted]");
     }
-    let mut shown: String = redacted.chars().take(QUOTE_CHARS).collect();
-    if shown.len() < redacted.len() {
-        shown.push_str(&format!("… ({} bytes in all)", text.len()));
-    }
-    shown
+    crate::util::cut(&redacted, QUOTE_CHARS)
 }
 
 /// [`shown`], in double quotes with JSON escapes (for text that may be anything).

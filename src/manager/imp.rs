@@ -12,7 +12,7 @@ use rmcp::model::CallToolResult;
 use tokio_util::task::TaskTracker;
 
 use super::slots::Slots;
-use super::{CattackleError, CattackleResponse, ManagerEvent, Observer, Payload};
+use super::{CallOptions, CattackleError, CattackleResponse, ManagerEvent, Observer, Payload};
 use crate::config::CattackleConfig;
 use crate::transport::{Connector, DefaultConnector};
 
@@ -104,6 +104,13 @@ impl McpClientManager {
         self.core.current(name)?.pid()
     }
 
+    /// Reserves the number of a call to come, to pass in [`CallOptions::call`]: the events of
+    /// that call carry it. Numbers count from 1, in the order they are taken; a call without one
+    /// takes the next. Each call's backoff jitter is drawn from its number.
+    pub fn reserve_call(&self) -> u64 {
+        self.core.next_call.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// Calls `command` of the cattackle with `payload` (plus `extra.username`), retrying as its
     /// configuration says, and parses the answer by the `{"data", "error"}` contract.
     pub async fn call(
@@ -112,6 +119,18 @@ impl McpClientManager {
         command: &str,
         payload: Payload,
     ) -> Result<CattackleResponse, CattackleError> {
+        self.call_with(config, command, payload, CallOptions::default())
+            .await
+    }
+
+    /// [`Self::call`], with `options`.
+    pub async fn call_with(
+        &self,
+        config: &CattackleConfig,
+        command: &str,
+        payload: Payload,
+        options: CallOptions,
+    ) -> Result<CattackleResponse, CattackleError> {
         if !config.commands.contains_key(command) {
             return Err(CattackleError::UnknownCommand {
                 cattackle: config.name.clone(),
@@ -119,7 +138,9 @@ impl McpClientManager {
                 known: config.commands.keys().cloned().collect(),
             });
         }
-        let result = self.call_raw(config, command, payload.arguments()).await?;
+        let result = self
+            .call_raw_with(config, command, payload.arguments(), options)
+            .await?;
         let secrets = || config.mcp.transport.secret_values();
         super::response::parse_redacted(&config.name, &result, &secrets)
     }
@@ -132,6 +153,18 @@ impl McpClientManager {
         config: &CattackleConfig,
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CallToolResult, CattackleError> {
+        self.call_raw_with(config, tool, arguments, CallOptions::default())
+            .await
+    }
+
+    /// [`Self::call_raw`], with `options`.
+    pub async fn call_raw_with(
+        &self,
+        config: &CattackleConfig,
+        tool: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        options: CallOptions,
     ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
         if let Some(limit) = config.settings.max_payload_size {
@@ -150,7 +183,10 @@ impl McpClientManager {
         } else {
             tracing::debug!(cattackle = name, tool, "calling");
         }
-        self.core.call_with_retries(config, tool, arguments).await
+        let call = options.call.unwrap_or_else(|| self.reserve_call());
+        self.core
+            .call_with_retries(config, tool, arguments, call)
+            .await
     }
 
     /// Closes the cattackle's session, if any, and waits for it to end: at once when it is idle,

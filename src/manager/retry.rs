@@ -1,7 +1,6 @@
 //! The retry loop: attempts, the backoff between them, and the error after the last one.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 
@@ -10,19 +9,19 @@ use super::{Backoff, CattackleError, ManagerEvent};
 use crate::config::CattackleConfig;
 
 impl Core {
-    /// Calls `tool` with `arguments` as the configuration's retry policy says. Each call draws
-    /// its own jitter: the backoff seed plus the call's number within the manager.
+    /// Calls `tool` with `arguments` as the configuration's retry policy says; `call` is its
+    /// number within the manager, which its events carry and its jitter is drawn from.
     pub(super) async fn call_with_retries(
         self: &Arc<Self>,
         config: &CattackleConfig,
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
+        call: u64,
     ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
         let mcp = &config.mcp;
-        let call = self.next_call.fetch_add(1, Ordering::Relaxed) + 1;
         let attempts = mcp.max_retries.saturating_add(1);
-        let mut delays = Backoff::for_call(&mcp.backoff, call - 1);
+        let mut delays = Backoff::for_call(&mcp.backoff, call.saturating_sub(1));
         let mut reached = false;
         let mut attempt = 1;
         loop {

@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::{MockServer, Out};
-use crate::harness::journal::What;
+use super::out::Out;
+use super::server::MockServer;
+use crate::journal::What;
 use crate::scenario::model::HttpBody;
 use crate::util::lock;
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
-use super::MockServer;
-use super::plan::{Answering, Ending, Wire};
+use super::connection::{Answering, Ending, Wire};
+use super::server::MockServer;
 use crate::config::CattackleConfig;
 use crate::transport::{
     BoxFuture, ConnectError, Connection, Connector, SessionResource, TransportIo,

@@ -1,17 +1,24 @@
 //! Mock cattackles: a scripted MCP server with MCP-aware faults, served in-process over a pipe
 //! (virtual time works), as a child process, over WebSocket, or over HTTP.
+//!
+//! - [`server`](MockServer): the shared state (tools, eras, counters, seeded draws) and what it
+//!   answers each message: parse → record (into the [`crate::journal`]) → fire → answer.
+//! - `faults`: each fault in one place, as a pure plan of [`Out`] steps.
+//! - `connection`: carrying out a plan on one connection, whatever its wire.
+//! - `memory`, `websocket`, `http`, `network`: the fronts.
 
+mod connection;
 mod faults;
 mod http;
 mod memory;
 mod network;
-mod plan;
+mod out;
 mod reply;
 mod server;
 mod websocket;
 
-pub use faults::{call_matches, contains};
+pub use connection::Ending;
 pub use memory::{MemoryMock, MockResource, serve_bytes};
 pub use network::NetworkMock;
-pub use plan::Ending;
-pub use server::{Flavor, MockServer, Out, Received};
+pub use out::{Flavor, Out};
+pub use server::MockServer;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::MockServer;
+use super::server::MockServer;
 
 /// A mock listening on a port of 127.0.0.1.
 pub struct NetworkMock {

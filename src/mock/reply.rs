@@ -143,6 +143,20 @@ fn render_str(text: &str, cx: &Context<'_>) -> String {
     out
 }
 
+/// A message as bytes on the wire (no framing).
+pub(crate) fn to_bytes(message: &Value) -> Vec<u8> {
+    serde_json::to_vec(message).unwrap_or_default()
+}
+
+/// A JSON-RPC error response to `id`.
+pub(crate) fn error_response(id: &Value, code: i64, message: &str, data: Option<Value>) -> Value {
+    let mut error = json!({ "code": code, "message": message });
+    if let Some(data) = data {
+        error["data"] = data;
+    }
+    json!({ "jsonrpc": "2.0", "id": id, "error": error })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,85 +1,31 @@
-//! [`MockServer`]: the state of a scripted server shared by all its connections, and the plan of
-//! what to send for each message it receives, faults applied.
+//! [`MockServer`]: the state of a scripted server shared by all its connections, and what it
+//! sends for each message it receives: parse, record, fire (counters and seeded draws), answer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::faults::{describe, position_fires, request_matches};
-use super::reply::{self, Answer, Context};
-use crate::harness::journal::{Journal, What};
-use crate::scenario::model::{Era, Fault, FaultAction, MockSpec, Tool};
+use super::faults::{self, Draws, Setting, describe, position_fires};
+use super::out::{Flavor, Out};
+use super::reply::{self, Answer, Context, error_response, to_bytes};
+use crate::journal::{Journal, Received, What};
+use crate::scenario::model::{Era, Fault, MockSpec, Tool};
 use crate::util::lock;
-
-/// How a transport frames messages; decides how byte-level faults are carried out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavor {
-    /// Newline-delimited bytes (stdio, in-memory pipes): partial writes are possible.
-    Bytes,
-    /// Whole messages (WebSocket frames).
-    Messages,
-    /// One HTTP response per request.
-    Http,
-}
-
-/// One thing a connection does while answering.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Out {
-    /// Wait.
-    Sleep(Duration),
-    /// Send one whole message (the transport frames it).
-    Send(Vec<u8>),
-    /// Write bytes as they are, no framing (byte transports).
-    Raw(Vec<u8>),
-    /// Close the connection; `exit_code` when the "process" exits.
-    Close {
-        /// The exit code, for a crash.
-        exit_code: Option<i32>,
-    },
-    /// Never answer.
-    Hang,
-    /// WebSocket close frame.
-    WsClose {
-        /// Close code.
-        code: u16,
-        /// Reason.
-        reason: String,
-    },
-    /// An HTTP status instead of an answer.
-    HttpStatus {
-        /// Status code.
-        status: u16,
-        /// `Retry-After`, seconds.
-        retry_after: Option<u64>,
-    },
-    /// HTTP 404 for a session the server no longer knows.
-    SessionExpired,
-    /// HTTP: the next answer has this `Content-Type`.
-    ContentType(String),
-}
-
-/// A request the server received, for `server_expect`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Received {
-    /// The connection, from 1.
-    pub conn: u64,
-    /// The method.
-    pub method: String,
-    /// For `tools/call`: the tool.
-    pub tool: Option<String>,
-    /// For `tools/call`: the arguments.
-    pub arguments: Option<Value>,
-}
 
 struct State {
     fault_counts: Vec<u32>,
     tool_calls: HashMap<String, u32>,
     rng: fastrand::Rng,
-    received: Vec<Received>,
     connections: u32,
+}
+
+/// A fault that fired on a request.
+struct Fired {
+    index: usize,
+    count: u32,
+    draws: Draws,
 }
 
 /// The counters of a mock that must survive its process (`stdio-process` mocks are a new
@@ -97,8 +43,7 @@ pub struct MockServer {
     tools: BTreeMap<String, Tool>,
     eras: Vec<Era>,
     faults: Vec<Fault>,
-    pub(super) flavor: Flavor,
-    pub(super) max_message_size: usize,
+    setting: Setting,
     journal: Arc<Journal>,
     state: Mutex<State>,
     down: AtomicBool,
@@ -139,12 +84,13 @@ impl MockServer {
                 fault_counts: vec![0; faults.len()],
                 tool_calls: HashMap::new(),
                 rng: fastrand::Rng::with_seed(seed),
-                received: Vec::new(),
                 connections: 0,
             }),
             faults,
-            flavor,
-            max_message_size,
+            setting: Setting {
+                flavor,
+                max_message_size,
+            },
             journal,
             down: AtomicBool::new(false),
             generation: tokio::sync::watch::Sender::new(0),
@@ -200,11 +146,6 @@ impl MockServer {
         &self.journal
     }
 
-    /// Every request received so far.
-    pub fn received(&self) -> Vec<Received> {
-        lock(&self.state).received.clone()
-    }
-
     /// Whether the server is down (killed and not restarted).
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
@@ -247,14 +188,16 @@ impl MockServer {
         let Some(i) = fired else {
             return (conn, None);
         };
+        let action = &self.faults[i].action;
         self.journal.record_conn(
             conn,
             What::Fault(format!(
                 "{} (faults[{i}], connection {count})",
-                self.faults[i].action.key()
+                describe(action)
             )),
         );
-        (conn, Some(vec![Out::Close { exit_code: Some(1) }]))
+        let plan = faults::plan(action, &Value::Null, self.setting, Draws::default());
+        (conn, Some(plan))
     }
 
     /// Records that a connection ended and why.
@@ -263,65 +206,52 @@ impl MockServer {
             .record_conn(conn, What::Server(format!("closed ({why})")));
     }
 
-    /// What to send for one incoming message on connection `conn`.
+    /// What to send for one incoming message on connection `conn`: parse, record, fire the
+    /// fault it meets (if any), answer.
     pub fn on_message(&self, conn: u64, bytes: &[u8]) -> Vec<Out> {
-        let message: Value = match serde_json::from_slice(bytes) {
-            Ok(m) => m,
-            Err(_) => {
-                self.journal.record_conn(
-                    conn,
-                    What::Received(format!(
-                        "(not JSON) {}",
-                        String::from_utf8_lossy(bytes).trim_end()
-                    )),
-                );
-                return Vec::new();
-            }
-        };
-        self.journal.received(conn, &message);
-        let Some(method) = message.get("method").and_then(Value::as_str) else {
-            return Vec::new(); // a response to us: we never ask anything
-        };
-        let Some(id) = message.get("id").cloned() else {
-            // A notification: recorded for `server_expect`, never answered.
-            let received = Received {
-                conn,
-                method: method.to_owned(),
-                tool: None,
-                arguments: None,
-            };
-            self.journal.mirror_received(&received);
-            lock(&self.state).received.push(received);
+        let Ok(message) = serde_json::from_slice::<Value>(bytes) else {
+            self.journal.received_garbage(conn, bytes);
             return Vec::new();
         };
-        let params = message.get("params").cloned().unwrap_or(Value::Null);
-        let modern = params
-            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
-            .is_some();
-        let tool = (method == "tools/call")
-            .then(|| {
-                params
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .flatten();
-        let arguments = tool.as_ref().map(|_| {
-            params
-                .get("arguments")
-                .cloned()
-                .unwrap_or(Value::Object(Default::default()))
-        });
-        let received = Received {
-            conn,
-            method: method.to_owned(),
-            tool: tool.clone(),
-            arguments: arguments.clone(),
+        self.journal.received(conn, &message);
+        let Some(request) = Received::of(conn, &message) else {
+            return Vec::new(); // a response to us: we never ask anything
         };
-        self.journal.mirror_received(&received);
+        let Some(id) = message.get("id") else {
+            return Vec::new(); // a notification: recorded for `server_expect`, never answered
+        };
+        let (call, fired) = self.fire(&request);
+        let response = self.response(&message, &request, id, call);
+        let Some(Fired {
+            index,
+            count,
+            draws,
+        }) = fired
+        else {
+            return vec![Out::Send(to_bytes(&response))];
+        };
+        let action = &self.faults[index].action;
+        let target = match &request.tool {
+            Some(t) => format!("{} {t}", request.method),
+            None => request.method.clone(),
+        };
+        self.journal.record_conn(
+            conn,
+            What::Fault(format!(
+                "{} (faults[{index}], {target} #{count})",
+                describe(action)
+            )),
+        );
+        faults::plan(action, &response, self.setting, draws)
+    }
+
+    /// Counts the request (per tool, per fault) and finds the first fault that fires on it,
+    /// drawing from the seeded generator in a fixed order. Returns the call's number for its
+    /// tool (0 for other methods) and the fault.
+    fn fire(&self, request: &Received) -> (u32, Option<Fired>) {
         let mut state = lock(&self.state);
-        state.received.push(received);
-        let call = match &tool {
+        let state = &mut *state;
+        let call = match &request.tool {
             Some(name) => {
                 let n = state.tool_calls.entry(name.clone()).or_insert(0);
                 *n += 1;
@@ -329,36 +259,39 @@ impl MockServer {
             }
             None => 0,
         };
-        let fired = self.faults.iter().enumerate().find_map(|(i, fault)| {
-            if fault.action.on_connect()
-                || !request_matches(fault, method, tool.as_deref(), arguments.as_ref())
-            {
+        let fired = self.faults.iter().enumerate().find_map(|(index, fault)| {
+            if fault.action.on_connect() || !fault.matcher.targets(&fault.action, request) {
                 return None;
             }
-            state.fault_counts[i] += 1;
-            let count = state.fault_counts[i];
-            position_fires(&fault.matcher, count, &mut state.rng).then_some((i, count))
+            state.fault_counts[index] += 1;
+            let count = state.fault_counts[index];
+            position_fires(&fault.matcher, count, &mut state.rng).then(|| Fired {
+                index,
+                count,
+                draws: Draws::for_action(&fault.action, &mut state.rng),
+            })
         });
-        let jitter = fired.and_then(|(i, _)| match &self.faults[i].action {
-            FaultAction::Latency(l) if !l.jitter.0.is_zero() => {
-                let j = l.jitter.0.as_secs_f64();
-                Some(state.rng.f64() * 2.0 * j - j)
-            }
-            _ => None,
-        });
-        self.save(&mut state);
-        drop(state);
+        self.save(state);
+        (call, fired)
+    }
 
+    /// The whole JSON-RPC answer to a request, before faults.
+    fn response(&self, message: &Value, request: &Received, id: &Value, call: u32) -> Value {
+        let method = request.method.as_str();
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
         let answer = self.answer(
             method,
             &params,
-            &id,
-            tool.as_deref(),
-            arguments.as_ref(),
+            id,
+            request.tool.as_deref(),
+            request.arguments.as_ref(),
             call,
         );
-        let mut response = match answer {
+        match answer {
             Some(Answer::Result(mut result)) => {
+                let modern = params
+                    .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+                    .is_some();
                 // An empty discover answer stays exactly `{}` (the `2026-empty-result` era).
                 let empty_discover = method == "server/discover" && result == json!({});
                 if modern
@@ -369,32 +302,9 @@ impl MockServer {
                 }
                 json!({ "jsonrpc": "2.0", "id": id, "result": result })
             }
-            Some(Answer::Error(e)) => error_response(&id, e.code, &e.message, e.data),
-            None => error_response(&id, -32601, &format!("Method not found: {method}"), None),
-        };
-        let Some((i, count)) = fired else {
-            return vec![Out::Send(to_bytes(&response))];
-        };
-        let fault = &self.faults[i];
-        let target = match &tool {
-            Some(t) => format!("{method} {t}"),
-            None => method.to_owned(),
-        };
-        self.journal.record_conn(
-            conn,
-            What::Fault(format!(
-                "{} (faults[{i}], {target} #{count})",
-                describe(&fault.action)
-            )),
-        );
-        if let FaultAction::Latency(l) = &fault.action {
-            let secs = (l.latency.0.as_secs_f64() + jitter.unwrap_or(0.0)).max(0.0);
-            return vec![
-                Out::Sleep(Duration::from_secs_f64(secs)),
-                Out::Send(to_bytes(&response)),
-            ];
+            Some(Answer::Error(e)) => error_response(id, e.code, &e.message, e.data),
+            None => error_response(id, -32601, &format!("Method not found: {method}"), None),
         }
-        self.apply(&fault.action, &id, &mut response)
     }
 
     fn answer(
@@ -436,16 +346,4 @@ impl MockServer {
         };
         Some(Answer::Result(result))
     }
-}
-
-pub(super) fn to_bytes(message: &Value) -> Vec<u8> {
-    serde_json::to_vec(message).unwrap_or_default()
-}
-
-pub(super) fn error_response(id: &Value, code: i64, message: &str, data: Option<Value>) -> Value {
-    let mut error = json!({ "code": code, "message": message });
-    if let Some(data) = data {
-        error["data"] = data;
-    }
-    json!({ "jsonrpc": "2.0", "id": id, "error": error })
 }

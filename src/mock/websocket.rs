@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
-use super::MockServer;
-use super::plan::{Answering, Ending, Wire};
+use super::connection::{Answering, Ending, Wire};
+use super::server::MockServer;
 use crate::transport::BoxFuture;
 use crate::transport::websocket::negotiate_subprotocol;
 

@@ -1,21 +1,9 @@
 //! Checks that need the whole scenario file: faults against transports, clocks against I/O,
 //! mock-only keys against real servers.
 
-use super::load::{ScenarioFile, TrialTarget, invalid};
+use super::error::{ScenarioError, invalid, top_key};
+use super::file::{ScenarioFile, TrialTarget};
 use super::model::{Clock, FaultAction, Malformed, MockTransport, ServerKind};
-use crate::scenario::ScenarioError;
-
-/// Byte offset of a top-level key, or 0.
-pub(super) fn top_key(text: &str, key: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with(key) && line[key.len()..].trim_start().starts_with(':') {
-            return offset;
-        }
-        offset += line.len();
-    }
-    0
-}
 
 /// Checks that need the whole file: faults against transports, clocks against I/O.
 pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
@@ -34,6 +22,14 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
             return fail(
                 "faults",
                 "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step"
+                    .into(),
+            );
+        }
+        if !s.server_expect.is_empty() {
+            return fail(
+                "server_expect",
+                "`server_expect` counts what the mock received; a real server's requests are not \
+                 seen yet: use `server: mock`"
                     .into(),
             );
         }

@@ -83,8 +83,8 @@ fn split_dotted(path: &str) -> Vec<String> {
 /// Byte offsets of the `overrides:` / `inline:` keys the configuration may come from, most
 /// likely first: for a reload, the latest reload's, then the scenario's own.
 fn anchors(text: &str, written: Written) -> Vec<usize> {
-    let cattackle = super::check::top_key(text, "cattackle");
-    let steps = super::check::top_key(text, "steps");
+    let cattackle = super::error::top_key(text, "cattackle");
+    let steps = super::error::top_key(text, "steps");
     let mut own: Vec<usize> = ["overrides", "inline"]
         .iter()
         .flat_map(|key| find_keys(text, key, 0, text.len()))

@@ -3,13 +3,18 @@
 
 mod check;
 mod config_span;
-mod duration;
+mod discover;
+mod error;
+mod file;
 mod load;
+mod matching;
 pub mod model;
 mod yaml_error;
 
-pub use duration::Dur;
-pub use load::{
-    ScenarioError, ScenarioFile, TrialTarget, collect_files, json_schema, load_file, load_str,
-};
+pub use crate::util::Dur;
+pub use discover::collect_files;
+pub use error::ScenarioError;
+pub use file::{ScenarioFile, TrialTarget};
+pub use load::{json_schema, load_file, load_str};
+pub use matching::contains;
 pub use model::Scenario;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::ScenarioError;
+use super::error::ScenarioError;
 use crate::config::{Diagnostic, Severity, did_you_mean};
 
 /// A serde_yaml error as a positioned diagnostic with the nearest valid key.

@@ -1,10 +1,11 @@
 //! The connector seam: how the manager reaches a cattackle.
 //!
-//! A [`Connector`] turns a [`CattackleConfig`] into a [`Connection`]: its wire
-//! ([`TransportIo`]: newline-delimited JSON-RPC bytes for stdio and in-memory pipes, whole
-//! messages for WebSocket, rmcp's Streamable HTTP client) plus the [`SessionResource`] behind it
-//! (a child process, a socket, an in-memory task). The manager does the MCP handshake, the timeouts and the retries itself,
-//! so tests and the harness plug in in-memory or mocked transports without touching it.
+//! A [`Connector`] turns a [`CattackleConfig`](crate::config::CattackleConfig) into a
+//! [`Connection`]: its wire ([`TransportIo`]: a byte stream of newline-delimited JSON-RPC for
+//! stdio and in-memory pipes, whole messages for WebSocket, rmcp's Streamable HTTP client for
+//! HTTP) plus the [`SessionResource`] behind it (a child process, a socket, an in-memory task).
+//! The manager does the MCP handshake, the timeouts and the retries itself, so tests and the
+//! harness plug in in-memory or mocked transports without touching it.
 
 mod connector;
 mod http;
@@ -20,7 +21,7 @@ pub use connector::{
     TransportIo,
 };
 pub(crate) use line_limit::LineLimit;
-pub use memory::{MemoryConnector, serve_in_memory};
+pub use memory::MemoryConnector;
 pub use stdio::StdioConnector;
 pub use websocket::public_url;
 

@@ -179,6 +179,7 @@ fn cattackle_test(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
+        .env_remove("CI")
         .output()
         .expect("run cattackle")
 }
@@ -267,7 +268,7 @@ fn cattackle_test_fails_on_a_changed_snapshot() {
     let snap = dir.path().join("snapshots/snap@stdio.snap");
     let stored = std::fs::read_to_string(&snap).unwrap();
     assert!(
-        stored.starts_with("---\nsource: tests/scenarios.rs\n---\n"),
+        stored.starts_with("---\nsource: cattackle test\n---\n"),
         "{stored}"
     );
     std::fs::write(&snap, stored.replace("\"hi\"", "\"ho\"")).unwrap();
@@ -275,6 +276,38 @@ fn cattackle_test_fails_on_a_changed_snapshot() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("the transcript differs from"), "{stdout}");
+}
+
+#[test]
+fn cattackle_test_finds_snapshots_no_trial_uses_when_asked_or_in_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    write_scenario(dir.path(), "kept", "{ ok: { data: hi } }");
+    let out = cattackle_test(dir.path(), &[".", "--write-snapshots"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stray = dir.path().join("snapshots/renamed@stdio.snap");
+    std::fs::copy(dir.path().join("snapshots/kept@stdio.snap"), &stray).unwrap();
+    for (args, env_ci, code) in [
+        (vec![".", "--check-stray-snapshots"], None, 1),
+        (vec![".", "--check-stray-snapshots=false"], Some("true"), 0),
+        (vec!["."], Some("true"), 1),
+        (vec!["."], None, 0),
+        (vec![".", "--check-stray-snapshots", "--filter", "kept"], None, 0),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cattackle"));
+        command.arg("test").args(&args).current_dir(dir.path());
+        command.env_remove("RUST_LOG").env_remove("CI");
+        if let Some(ci) = env_ci {
+            command.env("CI", ci);
+        }
+        let out = command.output().expect("run cattackle");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(code), "{args:?} CI={env_ci:?}: {stdout}");
+        assert_eq!(
+            stdout.contains("renamed@stdio.snap"),
+            code == 1,
+            "{args:?}: {stdout}"
+        );
+    }
 }
 
 #[test]

@@ -94,6 +94,11 @@ pub struct Reload {
     /// Merged over the scenario's `[cattackle]` table (after its own overrides).
     #[serde(default)]
     pub overrides: Option<Value>,
+    /// The configuration from then on (every reload's overrides so far merged in), built when
+    /// the file is loaded.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub config: Option<Box<crate::config::CattackleConfig>>,
 }
 
 /// What a step must produce. Times are on the scenario's clock (exact on the virtual clock,
@@ -202,7 +207,7 @@ impl JsonSchema for KindName {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerExpectation {
-    /// The JSON-RPC method.
+    /// The JSON-RPC method. Default `tools/call`, as for faults.
     #[serde(default)]
     pub method: Option<String>,
     /// The tool name (`tools/call`).

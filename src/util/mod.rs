@@ -1,9 +1,13 @@
 //! Small helpers every layer uses.
 
+#[cfg(feature = "harness")]
+mod dur;
+
+#[cfg(feature = "harness")]
+pub use dur::Dur;
+
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-
-use serde_json::Value;
 
 /// Locks `mutex`, tolerating a panic in another holder: every value guarded here stays valid
 /// between statements, so a poisoned lock is still safe to use.
@@ -12,6 +16,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The value of `mutex`, tolerating a panic in another holder (see [`lock`]).
+#[cfg(feature = "harness")]
 pub(crate) fn into_inner<T>(mutex: Mutex<T>) -> T {
     mutex.into_inner().unwrap_or_else(|e| e.into_inner())
 }
@@ -37,12 +42,21 @@ pub(crate) fn saturating_add(start: tokio::time::Instant, after: Duration) -> to
         .unwrap_or(start)
 }
 
+/// At most `max` characters of `text`, with a note of its full size when cut.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}… ({} bytes in all)", &text[..at], text.len()),
+    }
+}
+
 /// Merges `from` into `into`: objects key by key, recursively; anything else replaces.
-pub(crate) fn merge_json(into: &mut Value, from: &Value) {
+#[cfg(feature = "harness")]
+pub(crate) fn merge_json(into: &mut serde_json::Value, from: &serde_json::Value) {
     match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
             for (k, v) in b {
-                merge_json(a.entry(k.clone()).or_insert(Value::Null), v);
+                merge_json(a.entry(k.clone()).or_insert(serde_json::Value::Null), v);
             }
         }
         (into, from) => *into = from.clone(),
@@ -52,6 +66,12 @@ pub(crate) fn merge_json(into: &mut Value, from: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cut_keeps_whole_characters_and_says_how_much_there_was() {
+        assert_eq!(cut("héllo", 10), "héllo");
+        assert_eq!(cut("héllo", 2), "hé… (6 bytes in all)");
+    }
 
     #[test]
     fn huge_durations_saturate_instead_of_panicking() {

@@ -1,8 +1,16 @@
-//! The transcript of a run: session events, every JSON-RPC message (ids renumbered), attempts,
-//! faults and outcomes, with times on the scenario's clock. Secrets, ports, pids and temp paths
-//! are redacted as entries are recorded.
+//! The journal of a run, at the ground floor of the harness: session events, every JSON-RPC
+//! message (ids renumbered), attempts, faults, steps and outcomes, with times on the scenario's
+//! clock, and the requests each server received. Secrets, ports, pids and temp paths are
+//! redacted as entries are recorded.
+//!
+//! Everyone else only emits into it: the mock servers (in-process, or a child process through
+//! [`Journal::mirrored`]), the runner's steps and the manager's observer. The transcript renderer
+//! and `server_expect` only read it. It depends on nothing above [`crate::util`].
 
-use crate::util::lock;
+mod child;
+mod received;
+mod redact;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -11,7 +19,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::scenario::Dur;
+pub use received::Received;
+pub use redact::Redactor;
+
+use crate::util::{Dur, lock};
 
 /// One line of a transcript.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -47,64 +58,6 @@ pub enum What {
     Step(String),
 }
 
-/// Replaces what must not reach a snapshot or a report.
-#[derive(Clone, Debug, Default)]
-pub struct Redactor {
-    literal: Vec<(String, &'static str)>,
-}
-
-impl Redactor {
-    /// Redacts each of `values` (secrets) as `[secret]`.
-    pub fn secret(&mut self, values: impl IntoIterator<Item = String>) {
-        for v in values {
-            if !v.is_empty() {
-                self.literal.push((v, "[secret]"));
-            }
-        }
-    }
-
-    /// Redacts a path (a temp dir) as `[tmp]`.
-    pub fn path(&mut self, path: &std::path::Path) {
-        self.literal.push((path.display().to_string(), "[tmp]"));
-    }
-
-    /// The text with secrets, paths, ports and pids replaced.
-    pub fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for (value, with) in &self.literal {
-            out = out.replace(value.as_str(), with);
-        }
-        for (prefix, with) in [
-            ("127.0.0.1:", "[port]"),
-            ("localhost:", "[port]"),
-            ("pid ", "[pid]"),
-            ("process ", "[pid]"),
-        ] {
-            out = redact_pattern(&out, prefix, with);
-        }
-        out
-    }
-}
-
-/// Replaces the digits following each `prefix` with `with`.
-fn redact_pattern(text: &str, prefix: &str, with: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(prefix) {
-        let after = i + prefix.len();
-        out.push_str(&rest[..after]);
-        let digits = rest[after..]
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len() - after);
-        if digits > 0 {
-            out.push_str(with);
-        }
-        rest = &rest[after + digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[derive(Default)]
 struct Ids {
     /// Per connection: original id (as JSON text) → renumbered id.
@@ -118,20 +71,9 @@ pub struct Journal {
     timed: bool,
     redactor: Redactor,
     entries: Mutex<Vec<Entry>>,
+    received: Mutex<Vec<Received>>,
     ids: Mutex<Ids>,
-    mirror: Option<Mutex<std::fs::File>>,
-}
-
-/// A line the `cattackle mock-server` child writes to its journal file, read back by the runner.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChildLine {
-    /// A new process starts.
-    Start,
-    /// A transcript entry.
-    Entry(Entry),
-    /// A request, for `server_expect`.
-    Received(crate::mock::Received),
+    mirror: Option<child::Mirror>,
 }
 
 impl Journal {
@@ -142,23 +84,9 @@ impl Journal {
             timed,
             redactor,
             entries: Mutex::new(Vec::new()),
+            received: Mutex::new(Vec::new()),
             ids: Mutex::new(Ids::default()),
             mirror: None,
-        }
-    }
-
-    /// Also appends every entry and request to `file`, one JSON line each (a child-process mock
-    /// reporting to its runner).
-    pub fn mirrored(mut self, mut file: std::fs::File) -> Self {
-        write_line(&mut file, &ChildLine::Start);
-        self.mirror = Some(Mutex::new(file));
-        self
-    }
-
-    /// Mirrors a received request (see [`Self::mirrored`]).
-    pub fn mirror_received(&self, received: &crate::mock::Received) {
-        if let Some(file) = &self.mirror {
-            write_line(&mut lock(file), &ChildLine::Received(received.clone()));
         }
     }
 
@@ -183,6 +111,12 @@ impl Journal {
     }
 
     fn record_on(&self, conn: Option<u64>, what: What) {
+        let t = self.timed.then(|| Dur(self.elapsed()));
+        self.push(conn, t, what);
+    }
+
+    /// Redacts and stores one entry (and mirrors it, in a child).
+    fn push(&self, conn: Option<u64>, t: Option<Dur>, what: What) {
         let what = match what {
             What::Server(s) => What::Server(self.redactor.apply(&s)),
             What::Received(s) => What::Received(self.redactor.apply(&s)),
@@ -191,18 +125,35 @@ impl Journal {
             What::Client(s) => What::Client(self.redactor.apply(&s)),
             What::Step(s) => What::Step(self.redactor.apply(&s)),
         };
-        let t = self.timed.then(|| Dur(self.elapsed()));
         let entry = Entry { t, conn, what };
-        if let Some(file) = &self.mirror {
-            write_line(&mut lock(file), &ChildLine::Entry(entry.clone()));
+        if let Some(mirror) = &self.mirror {
+            mirror.entry(&entry);
         }
         lock(&self.entries).push(entry);
     }
 
-    /// Records a message the server received on connection `conn`.
+    /// Records a message the server received on connection `conn` (ids renumbered), and, for a
+    /// request or notification, what it asks for (see [`Self::received_requests`]).
     pub fn received(&self, conn: u64, message: &Value) {
         let text = shorten(self.renumber(conn, message, true));
         self.record_conn(conn, What::Received(text));
+        if let Some(request) = Received::of(conn, message) {
+            if let Some(mirror) = &self.mirror {
+                mirror.received(&request);
+            }
+            lock(&self.received).push(request);
+        }
+    }
+
+    /// Records bytes the server received that are not JSON.
+    pub fn received_garbage(&self, conn: u64, bytes: &[u8]) {
+        let text = format!("(not JSON) {}", String::from_utf8_lossy(bytes).trim_end());
+        self.record_conn(conn, What::Received(shorten(text)));
+    }
+
+    /// Every request and notification the servers received so far, in order.
+    pub fn received_requests(&self) -> Vec<Received> {
+        lock(&self.received).clone()
     }
 
     /// Records a message the server sent on connection `conn` (`bytes` need not be valid).
@@ -258,14 +209,7 @@ const MAX_SHOWN: usize = 400;
 
 /// Cuts long messages (an oversized answer) to a readable head and their length.
 fn shorten(text: String) -> String {
-    if text.len() <= MAX_SHOWN {
-        return text;
-    }
-    let mut cut = MAX_SHOWN;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}… ({} bytes in all)", &text[..cut], text.len())
+    crate::util::cut(&text, MAX_SHOWN)
 }
 
 /// Hides the client's own version, which changes with every release of this crate.
@@ -280,28 +224,5 @@ fn hide_versions(message: &mut serde_json::Map<String, Value>) {
         if let Some(v) = params.pointer_mut(pointer) {
             *v = Value::String("[version]".to_owned());
         }
-    }
-}
-
-fn write_line(file: &mut std::fs::File, line: &ChildLine) {
-    use std::io::Write;
-    if let Ok(mut text) = serde_json::to_string(line) {
-        text.push('\n');
-        let _ = file.write_all(text.as_bytes());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_ports_pids_and_secrets() {
-        let mut r = Redactor::default();
-        r.secret(["s3cret".to_owned()]);
-        assert_eq!(
-            r.apply("ws://127.0.0.1:40123/mcp pid 991 token s3cret"),
-            "ws://127.0.0.1:[port]/mcp pid [pid] token [secret]"
-        );
     }
 }

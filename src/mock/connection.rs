@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use super::{MockServer, Out};
+use super::out::Out;
+use super::server::MockServer;
 use crate::transport::BoxFuture;
 use crate::util::lock;
 
@@ -16,6 +17,13 @@ pub struct Ending {
     pub gone: Arc<AtomicBool>,
     /// The exit code of a crash.
     pub exit_code: Arc<Mutex<Option<i32>>>,
+}
+
+impl Ending {
+    /// The exit code of a crash, if the connection ended in one.
+    pub fn exit_code(&self) -> Option<i32> {
+        *lock(&self.exit_code)
+    }
 }
 
 /// One connection's way of sending.
