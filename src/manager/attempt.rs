@@ -16,10 +16,10 @@ use rmcp::model::{
 use rmcp::service::{PeerRequestOptions, ServiceError};
 use tokio::time::timeout_at;
 
+use super::core::Core;
 use super::error::{describe_service, quote};
-use super::imp::Core;
+use super::lease::Lease;
 use super::session::Retirement;
-use super::slots::Lease;
 use super::{CattackleError, Phase};
 use crate::config::CattackleConfig;
 use crate::transport::is_session_expired;

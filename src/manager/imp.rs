@@ -1,8 +1,10 @@
 //! [`McpClientManager`]: the public face of the manager, and the state its parts share.
 //!
-//! The parts, each in its own file: [`super::slots`] (sessions: cache, one opening for all
-//! callers, retire and drain), [`super::retry`] (the retry loop), [`super::attempt`] (one
-//! bounded attempt and its error mapping), [`super::open`] (connect and handshake).
+//! The parts, each in its own file, none importing this one: [`super::core`] (the state they
+//! share), [`super::slot`] (each cattackle's session or opening), [`super::lease`] (sessions:
+//! one opening for all callers, retire and drain), [`super::retry`] (the retry loop),
+//! [`super::attempt`] (one bounded attempt and its error mapping), [`super::open`] (connect and
+//! handshake).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +13,9 @@ use std::time::Duration;
 use rmcp::model::CallToolResult;
 use tokio_util::task::TaskTracker;
 
-use super::slots::Slots;
-use super::{CallOptions, CattackleError, CattackleResponse, ManagerEvent, Observer, Payload};
+use super::core::Core;
+use super::slot::Slots;
+use super::{CallOptions, CattackleError, CattackleResponse, Observer, Payload};
 use crate::config::CattackleConfig;
 use crate::transport::{Connector, DefaultConnector};
 
@@ -25,25 +28,6 @@ use crate::transport::{Connector, DefaultConnector};
 /// `shutdown_grace`. Waits use `tokio::time`, so a paused clock makes schedules exact.
 pub struct McpClientManager {
     core: Arc<Core>,
-}
-
-/// What the manager's parts share; openings and leases hold it.
-pub(super) struct Core {
-    pub(super) connector: Arc<dyn Connector>,
-    pub(super) slots: Slots,
-    pub(super) closing: TaskTracker,
-    pub(super) next_session: AtomicU64,
-    pub(super) next_call: AtomicU64,
-    pub(super) sessions_expired: AtomicU64,
-    pub(super) observer: Option<Observer>,
-}
-
-impl Core {
-    pub(super) fn report(&self, event: impl FnOnce() -> ManagerEvent) {
-        if let Some(observer) = &self.observer {
-            observer(&event());
-        }
-    }
 }
 
 impl Default for McpClientManager {

@@ -3,16 +3,18 @@
 
 mod attempt;
 mod backoff;
+mod core;
 mod error;
 mod event;
 mod imp;
+mod lease;
 mod open;
 mod options;
 mod payload;
 mod response;
 mod retry;
 mod session;
-mod slots;
+mod slot;
 
 pub use backoff::Backoff;
 pub use error::{CattackleError, ErrorKind, Phase};

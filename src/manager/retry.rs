@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 
-use super::imp::Core;
+use super::core::Core;
 use super::{Backoff, CattackleError, ManagerEvent};
 use crate::config::CattackleConfig;
 

@@ -291,7 +291,11 @@ fn cattackle_test_finds_snapshots_no_trial_uses_when_asked_or_in_ci() {
         (vec![".", "--check-stray-snapshots=false"], Some("true"), 0),
         (vec!["."], Some("true"), 1),
         (vec!["."], None, 0),
-        (vec![".", "--check-stray-snapshots", "--filter", "kept"], None, 0),
+        (
+            vec![".", "--check-stray-snapshots", "--filter", "kept"],
+            None,
+            0,
+        ),
     ] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cattackle"));
         command.arg("test").args(&args).current_dir(dir.path());
@@ -301,7 +305,11 @@ fn cattackle_test_finds_snapshots_no_trial_uses_when_asked_or_in_ci() {
         }
         let out = command.output().expect("run cattackle");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(code), "{args:?} CI={env_ci:?}: {stdout}");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?} CI={env_ci:?}: {stdout}"
+        );
         assert_eq!(
             stdout.contains("renamed@stdio.snap"),
             code == 1,

@@ -9,93 +9,18 @@
 //!   there (or end by their own timeout). It closes when its last call ends. Nothing is sent
 //!   twice because a sibling failed.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use futures::FutureExt;
-use futures::future::{Shared, WeakShared};
+use futures::future::Shared;
 
-use super::imp::Core;
+use super::core::Core;
 use super::session::{Retired, Retirement, Session};
+use super::slot::{Opening, Slot, SlotState};
 use super::{CattackleError, ManagerEvent};
 use crate::config::{CattackleConfig, HealthCheck};
-use crate::transport::BoxFuture;
 use crate::util::lock;
-
-type Opening = BoxFuture<'static, Result<Arc<Session>, CattackleError>>;
-
-/// Every cattackle's slot, by name.
-#[derive(Default)]
-pub(super) struct Slots {
-    map: Mutex<HashMap<String, Arc<Slot>>>,
-}
-
-impl Slots {
-    fn get_or_create(&self, name: &str) -> Arc<Slot> {
-        let mut map = lock(&self.map);
-        if let Some(slot) = map.get(name) {
-            return slot.clone();
-        }
-        map.entry(name.to_owned()).or_default().clone()
-    }
-
-    fn get(&self, name: &str) -> Option<Arc<Slot>> {
-        lock(&self.map).get(name).cloned()
-    }
-
-    fn remove(&self, name: &str) -> Option<Arc<Slot>> {
-        lock(&self.map).remove(name)
-    }
-
-    fn drain(&self) -> Vec<Arc<Slot>> {
-        lock(&self.map).drain().map(|(_, slot)| slot).collect()
-    }
-}
-
-/// One cattackle's session, or the opening under way.
-#[derive(Default)]
-pub(super) struct Slot {
-    state: Mutex<SlotState>,
-    openings: AtomicU64,
-}
-
-#[derive(Default)]
-enum SlotState {
-    #[default]
-    Empty,
-    Ready(Arc<Session>),
-    Opening {
-        id: u64,
-        fingerprint: u64,
-        /// Weak: when every waiter has given up, the opening is dropped (and its child killed).
-        shared: WeakShared<Opening>,
-    },
-}
-
-impl Slot {
-    /// The ready session, if any.
-    fn current(&self) -> Option<Arc<Session>> {
-        match &*lock(&self.state) {
-            SlotState::Ready(session) => Some(session.clone()),
-            _ => None,
-        }
-    }
-
-    /// Takes the ready session out, if it is `session` (any, when `None`).
-    fn take_if(&self, session: Option<&Arc<Session>>) -> Option<Arc<Session>> {
-        let mut state = lock(&self.state);
-        let SlotState::Ready(current) = &*state else {
-            return None;
-        };
-        if session.is_some_and(|s| !Arc::ptr_eq(s, current)) {
-            return None;
-        }
-        let current = current.clone();
-        *state = SlotState::Empty;
-        Some(current)
-    }
-}
 
 /// A call's use of a session: while it lives, a retired session stays open for it.
 pub(super) struct Lease {

@@ -1,0 +1,29 @@
+//! [`Core`]: the state the manager's parts share; openings and leases hold it.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use tokio_util::task::TaskTracker;
+
+use super::slot::Slots;
+use super::{ManagerEvent, Observer};
+use crate::transport::Connector;
+
+/// What the manager's parts share; openings and leases hold it.
+pub(super) struct Core {
+    pub(super) connector: Arc<dyn Connector>,
+    pub(super) slots: Slots,
+    pub(super) closing: TaskTracker,
+    pub(super) next_session: AtomicU64,
+    pub(super) next_call: AtomicU64,
+    pub(super) sessions_expired: AtomicU64,
+    pub(super) observer: Option<Observer>,
+}
+
+impl Core {
+    pub(super) fn report(&self, event: impl FnOnce() -> ManagerEvent) {
+        if let Some(observer) = &self.observer {
+            observer(&event());
+        }
+    }
+}
