@@ -75,7 +75,7 @@ fn referenced(text: &str, module: &[String]) -> Vec<Vec<String>> {
                 let item = item.trim().trim_start_matches("self::");
                 let segs: Vec<String> = item
                     .split("::")
-                    .map(|s| s.trim().split_whitespace().next().unwrap_or("").to_owned())
+                    .map(|s| s.split_whitespace().next().unwrap_or("").to_owned())
                     .filter(|s| !s.is_empty() && s != "{")
                     .collect();
                 if !segs.is_empty() {
