@@ -11,7 +11,7 @@ use cattackle_harness::transport::{ConnectError, Connection, MemoryConnector};
 use tokio::time::Instant;
 
 use crate::support::config;
-use crate::support::mock::{Mock, Step, ok, text};
+use crate::support::rmcp_peer::{Mock, Step, ok, text};
 
 fn hello() -> Payload {
     Payload::text("hello")

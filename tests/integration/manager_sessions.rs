@@ -7,7 +7,7 @@ use cattackle_harness::manager::Payload;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::support::mock::{Mock, Step, ok};
+use crate::support::rmcp_peer::{Mock, Step, ok};
 use crate::support::{config, config_with};
 
 #[tokio::test(start_paused = true)]

@@ -10,8 +10,8 @@ use cattackle_harness::manager::{CattackleError, ErrorKind, McpClientManager, Pa
 use tokio::net::TcpListener;
 
 use crate::support::config_with;
-use crate::support::mock::{Mock, Step, ok};
 use crate::support::proxy::Proxy;
+use crate::support::rmcp_peer::{Mock, Step, ok};
 
 const SECRET: &str = "s3cr3t-token-value";
 

@@ -1,16 +1,14 @@
 //! MCP spec eras: the `protocol` key, `auto` with its bounded fallback, and `ping` health checks
 //! mapped to what the negotiated era has.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cattackle_harness::manager::{McpClientManager, Payload};
 use tokio::time::Instant;
 
 use crate::support::config;
-use crate::support::legacy::legacy_connector;
-use crate::support::mock::{Mock, ok};
+use crate::support::legacy::{connections, legacy_connector};
+use crate::support::rmcp_peer::{Mock, ok};
 
 async fn negotiated(protocol: &str) -> Option<String> {
     let mock = Mock::new(ok("x"));
@@ -60,8 +58,8 @@ async fn each_protocol_setting_negotiates_its_era() {
 
 #[tokio::test(start_paused = true)]
 async fn auto_falls_back_to_initialize_within_connect_timeout_when_discover_is_never_answered() {
-    let connections = Arc::new(AtomicUsize::new(0));
-    let manager = McpClientManager::with_connector(legacy_connector(connections.clone()));
+    let (legacy, journal) = legacy_connector();
+    let manager = McpClientManager::with_connector(legacy);
     let cfg = config("protocol = \"auto\"\nconnect_timeout = 4\nmax_retries = 0");
     let start = Instant::now();
     let got = manager
@@ -75,7 +73,7 @@ async fn auto_falls_back_to_initialize_within_connect_timeout_when_discover_is_n
         "half of connect_timeout, not rmcp's 10 s"
     );
     assert_eq!(
-        connections.load(Ordering::SeqCst),
+        connections(&journal),
         2,
         "the probe's connection, then a fresh one"
     );
@@ -87,15 +85,15 @@ async fn auto_falls_back_to_initialize_within_connect_timeout_when_discover_is_n
 
 #[tokio::test(start_paused = true)]
 async fn a_legacy_server_works_with_the_default_protocol_at_once() {
-    let connections = Arc::new(AtomicUsize::new(0));
-    let manager = McpClientManager::with_connector(legacy_connector(connections.clone()));
+    let (legacy, journal) = legacy_connector();
+    let manager = McpClientManager::with_connector(legacy);
     let start = Instant::now();
     manager
         .call(&config(""), "echo", Payload::text("t"))
         .await
         .unwrap();
     assert_eq!(start.elapsed(), Duration::ZERO);
-    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert_eq!(connections(&journal), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -119,8 +117,8 @@ async fn ping_health_checks_work_in_both_eras() {
         );
     }
     // And against the legacy server, whose only probe is `ping`.
-    let connections = Arc::new(AtomicUsize::new(0));
-    let manager = McpClientManager::with_connector(legacy_connector(connections.clone()));
+    let (legacy, journal) = legacy_connector();
+    let manager = McpClientManager::with_connector(legacy);
     let cfg = config("health_check = \"ping\"");
     for _ in 0..3 {
         manager
@@ -128,5 +126,5 @@ async fn ping_health_checks_work_in_both_eras() {
             .await
             .unwrap();
     }
-    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert_eq!(connections(&journal), 1);
 }

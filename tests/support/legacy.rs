@@ -1,45 +1,53 @@
-//! A raw JSON-RPC server that knows only the `initialize` era and never answers
-//! `server/discover`: the worst case of `protocol = "auto"`.
+//! The worst case of `protocol = "auto"`: a server of the `initialize` era that never answers
+//! `server/discover`, as the harness's own [`MockServer`] expresses it (`eras: ["2025"]` and a
+//! `hang` on discover), served in memory.
 
-use cattackle_harness::transport::{Connection, MemoryConnector};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use std::sync::Arc;
 
-/// A connector whose every connection is a new legacy server; counts connections.
-pub fn legacy_connector(
-    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-) -> MemoryConnector {
-    MemoryConnector::new(move |_| {
-        connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let (client, server) = tokio::io::duplex(1 << 16);
-        tokio::spawn(serve(server));
-        Ok(Connection::duplex(client))
-    })
+use cattackle_harness::journal::{Journal, Redactor, What};
+use cattackle_harness::mock::{Flavor, MemoryMock, MockServer};
+use cattackle_harness::scenario::load_str;
+
+const LEGACY: &str = r#"
+name: legacy
+cattackle:
+  inline:
+    name: mock
+    version: "1"
+    description: legacy
+    commands: { echo: { description: echo } }
+    mcp: { transport: { type: stdio, command: unused } }
+mock:
+  eras: ["2025"]
+  tools:
+    echo: { respond: { data: legacy, error: null } }
+faults:
+  - { match: { method: server/discover }, hang: true }
+steps: []
+"#;
+
+/// A legacy server for the manager, and its journal (whose `open` entries count connections).
+pub fn legacy_connector() -> (MemoryMock, Arc<Journal>) {
+    let file = load_str("legacy.yaml".as_ref(), "legacy", LEGACY)
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let journal = Arc::new(Journal::new(false, Redactor::default()));
+    let server = MockServer::new(
+        &file.scenario.mock,
+        [],
+        file.scenario.faults.clone(),
+        Flavor::Bytes,
+        1 << 20,
+        0,
+        journal.clone(),
+    );
+    (MemoryMock::new(Arc::new(server)), journal)
 }
 
-async fn serve(stream: tokio::io::DuplexStream) {
-    let (read, mut write) = tokio::io::split(stream);
-    let mut lines = BufReader::new(read).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(request) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let id = request["id"].clone();
-        let result = match request["method"].as_str() {
-            Some("initialize") => json!({
-                "protocolVersion": request["params"]["protocolVersion"],
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "legacy", "version": "1"}
-            }),
-            Some("tools/call") => {
-                json!({"content": [{"type": "text", "text": "{\"data\": \"legacy\", \"error\": null}"}]})
-            }
-            Some("ping") => json!({}),
-            _ => continue, // server/discover and notifications: silence
-        };
-        let answer = json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string() + "\n";
-        if write.write_all(answer.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+/// How many connections a journal's server saw.
+pub fn connections(journal: &Journal) -> usize {
+    journal
+        .entries()
+        .iter()
+        .filter(|e| matches!(&e.what, What::Server(s) if s == "open"))
+        .count()
 }

@@ -2,9 +2,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod legacy;
-pub mod mock;
 pub mod processes;
 pub mod proxy;
+pub mod rmcp_peer;
 
 use cattackle_harness::config::{CattackleConfig, load_str};
 

@@ -1,4 +1,6 @@
-//! A scripted in-memory MCP server: what each `tools/call` does, and what it received.
+//! A scripted in-memory MCP server built on rmcp's own server side: what each `tools/call` does,
+//! and what it received. Independent of the harness's `MockServer` (hand-written JSON-RPC), so
+//! the manager's tests get a second opinion from the SDK itself.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
