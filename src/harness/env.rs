@@ -392,3 +392,38 @@ impl Launched {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_is_filled_in_every_string_of_the_transport_and_nowhere_else() {
+        let stdio = TransportConfig::Stdio(StdioTransport {
+            command: "server-{port}".into(),
+            args: vec!["--port".into(), "{port}".into(), "10{port}".into()],
+            env: [("URL".to_owned(), "ws://h:{port}/".to_owned())]
+                .into_iter()
+                .collect(),
+            cwd: Some(PathBuf::from("/tmp/{port}")),
+        });
+        let TransportConfig::Stdio(s) = fill_port(stdio, 4242) else {
+            panic!("still stdio")
+        };
+        assert_eq!(s.command, "server-4242");
+        assert_eq!(s.args, ["--port", "4242", "104242"]);
+        assert_eq!(s.env.get("URL").map(String::as_str), Some("ws://h:4242/"));
+        assert_eq!(s.cwd, Some(PathBuf::from("/tmp/4242")));
+        let http = TransportConfig::Http {
+            url: "http://127.0.0.1:{port}/mcp".into(),
+            headers: [("X-Port".to_owned(), "{port}".to_owned())]
+                .into_iter()
+                .collect(),
+        };
+        let TransportConfig::Http { url, headers } = fill_port(http, 80) else {
+            panic!("still http")
+        };
+        assert_eq!(url, "http://127.0.0.1:80/mcp");
+        assert_eq!(headers.get("X-Port").map(String::as_str), Some("80"));
+    }
+}

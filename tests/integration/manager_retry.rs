@@ -276,3 +276,51 @@ async fn undeclared_command_fails_fast_and_typed() {
     );
     assert!(mock.calls().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_event_of_a_call_carries_the_number_its_caller_reserved() {
+    use cattackle_harness::manager::{CallOptions, ManagerEvent};
+    use std::sync::{Arc, Mutex};
+    let mock = Mock::new(ok("fine")).then(Step::Error(-32603, "boom"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let manager = mock
+        .manager()
+        .with_observer(Arc::new(move |event: &ManagerEvent| {
+            let entry = match event {
+                ManagerEvent::AttemptStarted { call, attempt, .. } => (*call, *attempt, "started"),
+                ManagerEvent::AttemptFailed { call, attempt, .. } => (*call, *attempt, "failed"),
+                _ => return,
+            };
+            sink.lock().unwrap().push(entry);
+        }));
+    let cfg = config("");
+    let (a, b) = (manager.reserve_call(), manager.reserve_call());
+    assert_eq!(
+        (a, b),
+        (1, 2),
+        "numbers count from 1 in the order they are taken"
+    );
+    let call = |n| manager.call_with(&cfg, "echo", hello(), CallOptions::default().with_call(n));
+    let (first, second) = tokio::join!(call(a), call(b));
+    assert_eq!(first.unwrap().data, "fine");
+    assert_eq!(second.unwrap().data, "fine");
+    manager.call(&cfg, "echo", hello()).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let of = |n: u64| -> Vec<(u32, &str)> {
+        seen.iter()
+            .filter(|(call, ..)| *call == n)
+            .map(|(_, attempt, what)| (*attempt, *what))
+            .collect()
+    };
+    // The first call to arrive failed once; each call's events are its own, whichever it was.
+    let (failed, clean) = if of(a).len() == 3 { (a, b) } else { (b, a) };
+    assert_eq!(of(failed), [(1, "started"), (1, "failed"), (2, "started")]);
+    assert_eq!(of(clean), [(1, "started")]);
+    assert_eq!(
+        of(3),
+        [(1, "started")],
+        "a call without a number takes the next"
+    );
+    assert_eq!(seen.len(), 5, "{seen:?}");
+}
