@@ -3,7 +3,7 @@
 //! [`plan`] is a pure function of the fault's action, the answer the server would have sent,
 //! the wire, the client's limit and the fault's seeded draws; the connection carries out the
 //! steps it returns (see [`super::connection`]). Which requests a fault targets is
-//! [`crate::scenario::RequestFilter`], shared with `server_expect`; when it fires
+//! [`Matcher::targets`], one rule shared with `server_expect`; when it fires
 //! (nth/first/every/probability) is [`position_fires`].
 
 use std::time::Duration;
