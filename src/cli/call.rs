@@ -99,6 +99,10 @@ fn report(outcome: Result<CattackleResponse, CattackleError>, json: bool) -> u8 
             return EXIT_FAILED;
         }
         Err(e) => {
+            // An unavailable cattackle's fallback is what a chat core would show its user.
+            if let Some(fallback) = e.fallback() {
+                println!("{fallback}");
+            }
             eprintln!("error: {e}");
             return of_error(&e);
         }

@@ -10,9 +10,9 @@ pub(crate) const EXIT_FAILED: u8 = 1;
 /// Bad usage or bad configuration: nothing was sent, or nothing was run.
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// The cattackle could not be started or reached (spawn, connect, handshake, a connection lost
-/// mid-call; retries exhausted on those).
+/// mid-call; retries exhausted on those), or is unavailable (breaker open, bulkhead full).
 pub(crate) const EXIT_UNREACHABLE: u8 = 3;
-/// The call timed out (retries exhausted on timeouts).
+/// The call timed out (retries exhausted on timeouts, or its deadline passed).
 pub(crate) const EXIT_TIMED_OUT: u8 = 4;
 
 /// The table, as `--help` prints it.
@@ -22,14 +22,19 @@ Exit codes (every subcommand):
   1  the cattackle answered with an error (`error` non-empty, isError, JSON-RPC error,
      contract violation), or a trial failed
   2  bad usage or invalid configuration (nothing was sent or run)
-  3  the cattackle could not be started or reached (spawn, connect, handshake, connection lost)
-  4  the call timed out";
+  3  the cattackle could not be started or reached (spawn, connect, handshake, connection
+     lost), or is unavailable (circuit breaker open, bulkhead full; its fallback on stdout)
+  4  the call timed out, or its deadline passed";
 
 /// The exit code of a call that failed with `error`: for retries exhausted, the code of the
 /// last attempt's error.
 pub(crate) fn of_error(error: &CattackleError) -> u8 {
     match error {
-        CattackleError::Exhausted { last, .. } => of_error(last),
+        CattackleError::Exhausted { last, .. } | CattackleError::OutcomeUnknown { last, .. } => {
+            of_error(last)
+        }
+        CattackleError::Unavailable { .. } => EXIT_UNREACHABLE,
+        CattackleError::DeadlineExceeded { .. } => EXIT_TIMED_OUT,
         CattackleError::UnknownCommand { .. } | CattackleError::PayloadTooLarge { .. } => {
             EXIT_USAGE
         }

@@ -14,8 +14,8 @@ mod suggest;
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{ConfigError, FILE_NAME, Loaded, load_path, load_str, scan_dir};
 pub use model::{
-    BackoffConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig, Protocol,
-    Settings, StdioTransport, TransportConfig, TransportKind,
+    BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
+    Protocol, Settings, StdioTransport, TransportConfig, TransportKind,
 };
 pub use secret::SecretMap;
 pub use suggest::did_you_mean;

@@ -31,6 +31,21 @@ pub struct CattackleConfig {
 pub struct CommandConfig {
     /// Required.
     pub description: String,
+    /// Whether the command may run twice: `false` marks one whose outcome is unknown once its
+    /// request was sent (a timeout, a connection lost mid-call), and such failures are then not
+    /// retried. Default `true`, as the original retried everything. MCP's `idempotentHint` is
+    /// never trusted for this.
+    pub idempotent: bool,
+}
+
+impl CommandConfig {
+    /// A command with this description, idempotent.
+    pub fn new(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            idempotent: true,
+        }
+    }
 }
 
 /// `[cattackle.mcp]`: transport, timeouts, retries and session policy.
@@ -55,6 +70,53 @@ pub struct McpConfig {
     pub max_message_size: usize,
     /// Which MCP spec era to speak. Default [`Protocol::V2025_11_25`].
     pub protocol: Protocol,
+    /// One bound over the whole call, attempts and backoff included. Default none (each attempt
+    /// bounded by `timeout` alone, as in the original).
+    pub deadline: Option<Duration>,
+    /// `[cattackle.mcp.breaker]`: off unless the table is present.
+    pub breaker: Option<BreakerConfig>,
+    /// Calls in flight at once to this cattackle. Default unlimited.
+    pub max_in_flight: Option<u32>,
+    /// Calls waiting for a place when `max_in_flight` are in flight; more are rejected at once.
+    /// Default 0 (with `max_in_flight` set, a call beyond it is rejected at once).
+    pub max_pending: u32,
+    /// Text a chat core can show its user when the cattackle is unavailable (breaker open,
+    /// bulkhead full). Default none.
+    pub fallback: Option<String>,
+}
+
+/// `[cattackle.mcp.breaker]`: a circuit breaker per cattackle (Closed → Open → HalfOpen), after
+/// resilience4j and Polly, with defaults for a cattackle that sees a few calls a minute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerConfig {
+    /// Opens after this many failed attempts in a row. Default 5.
+    pub consecutive_failures: u32,
+    /// Or when this share of the last `window` attempts failed (0 < rate ≤ 1). Default 0.5.
+    pub failure_rate: f64,
+    /// How many of the latest attempts the rate is taken over. Default 10.
+    pub window: u32,
+    /// The rate counts only once the window holds at least this many attempts. Default 5.
+    pub min_calls: u32,
+    /// How long it stays open the first time. Default 30 s.
+    pub base: Duration,
+    /// Each opening in a row (a failed probe) stays open this many times longer. Default 2.
+    pub factor: f64,
+    /// The longest it stays open. Default 5 min.
+    pub max: Duration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: 5,
+            failure_rate: 0.5,
+            window: 10,
+            min_calls: 5,
+            base: Duration::from_secs(30),
+            factor: 2.0,
+            max: Duration::from_secs(300),
+        }
+    }
 }
 
 impl McpConfig {
@@ -81,6 +143,11 @@ impl McpConfig {
             shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             protocol: Protocol::default(),
+            deadline: None,
+            breaker: None,
+            max_in_flight: None,
+            max_pending: 0,
+            fallback: None,
         }
     }
 }

@@ -9,8 +9,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::model::{
-    BackoffConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig, Protocol,
-    Settings, StdioTransport, TransportConfig,
+    BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
+    Protocol, Settings, StdioTransport, TransportConfig,
 };
 use super::{Diagnostic, SecretMap, Severity, did_you_mean};
 
@@ -37,13 +37,27 @@ const MCP_KEYS: &[&str] = &[
     "shutdown_grace",
     "max_message_size",
     "protocol",
+    "deadline",
+    "breaker",
+    "max_in_flight",
+    "max_pending",
+    "fallback",
 ];
 const STDIO_KEYS: &[&str] = &["type", "command", "args", "env", "cwd"];
 const URL_KEYS: &[&str] = &["type", "url", "headers"];
 const ALL_TRANSPORT_KEYS: &[&str] = &["type", "command", "args", "env", "cwd", "url", "headers"];
 const BACKOFF_KEYS: &[&str] = &["base", "factor", "max", "jitter", "seed"];
+const BREAKER_KEYS: &[&str] = &[
+    "consecutive_failures",
+    "failure_rate",
+    "window",
+    "min_calls",
+    "base",
+    "factor",
+    "max",
+];
 const SETTINGS_KEYS: &[&str] = &["max_payload_size", "enable_logging"];
-const COMMAND_KEYS: &[&str] = &["description"];
+const COMMAND_KEYS: &[&str] = &["description", "idempotent"];
 const TRANSPORT_TYPES: &[&str] = &["stdio", "websocket", "http"];
 const JITTERS: &[&str] = &["none", "full", "equal"];
 const HEALTH_CHECKS: &[&str] = &["liveness", "ping", "tools/list"];
@@ -351,7 +365,16 @@ impl Walker<'_> {
                 let prefix = format!("{cmd_path}.");
                 let description =
                     self.required(t, &value.span(), &prefix, "description", Self::string);
-                description.map(|description| CommandConfig { description })
+                let idempotent = match find(t, "idempotent") {
+                    Some(v) => self.boolean(v, &format!("{prefix}idempotent")),
+                    None => Some(true),
+                };
+                description
+                    .zip(idempotent)
+                    .map(|(description, idempotent)| CommandConfig {
+                        description,
+                        idempotent,
+                    })
             });
             out = out.zip(command).map(|(mut out, c)| {
                 out.insert(key.get_ref().to_string(), c);
@@ -395,6 +418,21 @@ impl Walker<'_> {
                 "protocol" => self
                     .choice(value, &key_path, "protocol", PROTOCOLS)
                     .map(|p| slot.map(|m| m.protocol = protocol(p))),
+                "deadline" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|m| m.deadline = Some(d))),
+                "breaker" => self
+                    .breaker(value, &key_path)
+                    .map(|b| slot.map(|m| m.breaker = Some(b))),
+                "max_in_flight" => self
+                    .integer(value, &key_path, 1, i128::from(u32::MAX))
+                    .map(|n| slot.map(|m| m.max_in_flight = Some(n as u32))),
+                "max_pending" => self
+                    .integer(value, &key_path, 0, i128::from(u32::MAX))
+                    .map(|n| slot.map(|m| m.max_pending = n as u32)),
+                "fallback" => self
+                    .string(value, &key_path)
+                    .map(|f| slot.map(|m| m.fallback = Some(f))),
                 _ => Some(None),
             };
             if ok.is_none() {
@@ -434,6 +472,56 @@ impl Walker<'_> {
             }
         }
         out
+    }
+
+    fn breaker(&mut self, v: &Val<'_>, path: &str) -> Option<BreakerConfig> {
+        let table = self.table(v, path)?;
+        self.unknown_keys(table, BREAKER_KEYS, path);
+        let mut out = Some(BreakerConfig::default());
+        for (key, value) in table.iter() {
+            let key_path = format!("{path}.{}", key.get_ref());
+            let slot = out.as_mut();
+            let ok = match key.get_ref().as_ref() {
+                "consecutive_failures" => self
+                    .integer(value, &key_path, 1, i128::from(u32::MAX))
+                    .map(|n| slot.map(|b| b.consecutive_failures = n as u32)),
+                "failure_rate" => self
+                    .number(value, &key_path, 0.0, true)
+                    .and_then(|r| self.at_most_one(value, &key_path, r))
+                    .map(|r| slot.map(|b| b.failure_rate = r)),
+                "window" => self
+                    .integer(value, &key_path, 1, 10_000)
+                    .map(|n| slot.map(|b| b.window = n as u32)),
+                "min_calls" => self
+                    .integer(value, &key_path, 1, 10_000)
+                    .map(|n| slot.map(|b| b.min_calls = n as u32)),
+                "base" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|b| b.base = d)),
+                "max" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|b| b.max = d)),
+                "factor" => self
+                    .number(value, &key_path, 1.0, false)
+                    .map(|f| slot.map(|b| b.factor = f)),
+                _ => Some(None),
+            };
+            if ok.is_none() {
+                out = None;
+            }
+        }
+        out
+    }
+
+    fn at_most_one(&mut self, v: &Val<'_>, path: &str, rate: f64) -> Option<f64> {
+        if rate <= 1.0 {
+            return Some(rate);
+        }
+        self.error(
+            v.span(),
+            format!("`{path}`: a rate is at most 1 (all attempts failed), found {rate}"),
+        );
+        None
     }
 
     fn transport(&mut self, v: &Val<'_>, path: &str) -> Option<TransportConfig> {

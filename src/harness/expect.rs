@@ -41,12 +41,20 @@ fn near(expected: Duration, actual: Duration, tolerance: Duration) -> bool {
     expected.abs_diff(actual) <= tolerance
 }
 
+/// What the manager says after a step.
+pub(crate) struct After {
+    /// Sessions opened so far.
+    pub(crate) sessions: u64,
+    /// The breaker's state (`closed`, `open`, `half_open`), if the cattackle has one.
+    pub(crate) breaker: Option<&'static str>,
+}
+
 /// Checks one step; returns what failed.
 pub(crate) fn step(
     expect: &Expect,
     call: Option<&(Outcome, Vec<Duration>)>,
     elapsed: Duration,
-    sessions: u64,
+    after: &After,
     real_clock: bool,
 ) -> Vec<String> {
     let mut failures = Vec::new();
@@ -90,9 +98,20 @@ pub(crate) fn step(
         ));
     }
     if let Some(want) = expect.sessions
-        && want != sessions
+        && want != after.sessions
     {
-        failures.push(format!("sessions opened: expected {want}, got {sessions}"));
+        failures.push(format!(
+            "sessions opened: expected {want}, got {}",
+            after.sessions
+        ));
+    }
+    if let Some(want) = expect.breaker {
+        let got = after
+            .breaker
+            .unwrap_or("none (no call went through a breaker)");
+        if want.as_str() != got {
+            failures.push(format!("breaker: expected {}, got {got}", want.as_str()));
+        }
     }
     failures
 }
@@ -156,7 +175,18 @@ fn outcome_failures(expect: &Expect, outcome: &Outcome) -> Vec<String> {
                 kind,
                 message,
                 last,
+                fallback,
             } => {
+                if let Some(want) = &want.fallback
+                    && fallback.as_deref() != Some(want.as_str())
+                {
+                    failures.push(format!(
+                        "fallback: expected {want:?}, got {}",
+                        fallback
+                            .as_deref()
+                            .map_or("none".to_owned(), |f| format!("{f:?}"))
+                    ));
+                }
                 if kind.as_str() != want.kind.as_str() {
                     failures.push(format!(
                         "error kind: expected {}, got {kind} ({message})",

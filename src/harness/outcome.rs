@@ -32,6 +32,8 @@ pub enum Outcome {
         message: String,
         /// For `exhausted`: the last attempt's kind.
         last: Option<String>,
+        /// An unavailable cattackle's `fallback` text.
+        fallback: Option<String>,
     },
     /// The call itself was invalid (a payload that is not an object).
     Invalid(String),
@@ -40,13 +42,18 @@ pub enum Outcome {
 impl Outcome {
     pub(crate) fn from_error(e: &CattackleError) -> Self {
         let last = match e {
-            CattackleError::Exhausted { last, .. } => Some(last.kind().as_str().to_owned()),
+            CattackleError::Exhausted { last, .. }
+            | CattackleError::OutcomeUnknown { last, .. } => Some(last.kind().as_str().to_owned()),
+            CattackleError::DeadlineExceeded { last, .. } => {
+                last.as_ref().map(|l| l.kind().as_str().to_owned())
+            }
             _ => None,
         };
         Self::Err {
             kind: e.kind().as_str().to_owned(),
             message: e.to_string(),
             last,
+            fallback: e.fallback().map(str::to_owned),
         }
     }
 
@@ -56,10 +63,12 @@ impl Outcome {
                 kind,
                 message,
                 last,
+                fallback,
             } => Self::Err {
                 kind,
                 message: redactor.apply(&message),
                 last,
+                fallback,
             },
             Self::Invalid(m) => Self::Invalid(redactor.apply(&m)),
             other => other,
@@ -87,6 +96,12 @@ impl fmt::Display for Outcome {
                 serde_json::json!({ "data": r.data, "error": r.error, "is_error": r.is_error })
             ),
             Self::Raw(v) => write!(f, "raw {v}"),
+            Self::Err {
+                kind,
+                message,
+                fallback: Some(fallback),
+                ..
+            } => write!(f, "error {kind}: {message} (fallback: {fallback:?})"),
             Self::Err { kind, message, .. } => write!(f, "error {kind}: {message}"),
             Self::Invalid(m) => write!(f, "invalid call: {m}"),
         }

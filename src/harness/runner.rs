@@ -235,6 +235,30 @@ fn observe(journal: &Journal, calls: &Calls, event: &ManagerEvent) {
             let next = retry_in.map_or(String::new(), |d| format!("; retry in {}", Dur(d)));
             format!("{label} attempt {attempt} failed: {kind}: {message}{next}")
         }
+        ManagerEvent::CallRejected {
+            call,
+            kind,
+            retry_after,
+            ..
+        } => {
+            let label = label(call);
+            let next = retry_after.map_or(String::new(), |d| format!("; retry after {}", Dur(d)));
+            format!("{label} rejected: {kind}{next}")
+        }
+        ManagerEvent::BreakerChanged {
+            from,
+            to,
+            reason,
+            retry_in,
+            ..
+        } => {
+            let next = retry_in.map_or(String::new(), |d| format!("; probe in {}", Dur(d)));
+            format!(
+                "breaker {} -> {} ({reason}{next})",
+                from.as_str(),
+                to.as_str()
+            )
+        }
         ManagerEvent::SessionOpened {
             session, protocol, ..
         } => format!(
@@ -321,9 +345,15 @@ impl Run<'_> {
             }
             let elapsed = start.elapsed();
             if let Some(expect) = &step.expect {
-                let sessions = self.manager.sessions_opened();
+                let after = expect::After {
+                    sessions: self.manager.sessions_opened(),
+                    breaker: self
+                        .manager
+                        .breaker_state(&self.name_and_grace().0)
+                        .map(|b| b.as_str()),
+                };
                 let real = self.clock == Clock::Real;
-                for message in expect::step(expect, outcome.as_ref(), elapsed, sessions, real) {
+                for message in expect::step(expect, outcome.as_ref(), elapsed, &after, real) {
                     self.fail(&at, message);
                 }
             }

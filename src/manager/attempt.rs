@@ -14,7 +14,7 @@ use rmcp::model::{
     ClientRequest, RequestId, ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, ServiceError};
-use tokio::time::timeout_at;
+use tokio::time::{Instant, timeout_at};
 
 use super::core::Core;
 use super::error::{describe_service, quote};
@@ -29,14 +29,34 @@ use crate::util::deadline_after;
 const CANCEL_BOUND: Duration = Duration::from_secs(1);
 
 impl Core {
-    /// One attempt: a healthy session, then one bounded `tools/call`.
+    /// One attempt: a healthy session, then one bounded `tools/call`. `end` (the call's
+    /// `deadline`) clips both: the wait for a session, and the attempt's own timeout.
     pub(super) async fn attempt(
         self: &Arc<Self>,
         config: &CattackleConfig,
         params: CallToolRequestParams,
+        end: Option<Instant>,
     ) -> Result<CallToolResult, CattackleError> {
-        let lease = self.lease(config).await?;
-        let deadline = deadline_after(config.mcp.timeout);
+        let begun = Instant::now();
+        let lease = match end {
+            None => self.lease(config).await?,
+            Some(end) => match timeout_at(end, self.lease(config)).await {
+                Ok(lease) => lease?,
+                Err(_) => {
+                    return Err(CattackleError::TimedOut {
+                        cattackle: config.name.clone(),
+                        phase: Phase::Connect,
+                        after: end.saturating_duration_since(begun),
+                        context: None,
+                    });
+                }
+            },
+        };
+        let own = deadline_after(config.mcp.timeout);
+        let (deadline, bound) = match end {
+            Some(end) if end < own => (end, end.saturating_duration_since(Instant::now())),
+            _ => (own, config.mcp.timeout),
+        };
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
         let peer = lease.session.peer();
         let sent = timeout_at(
@@ -45,7 +65,7 @@ impl Core {
         )
         .await;
         let handle = match sent {
-            Err(_) => return Err(self.timed_out(config, &lease, None).await),
+            Err(_) => return Err(self.timed_out(config, &lease, None, bound).await),
             Ok(Err(e)) => return Err(self.failed(config, &lease, e)),
             Ok(Ok(handle)) => handle,
         };
@@ -53,23 +73,22 @@ impl Core {
         match timeout_at(deadline, handle.await_response()).await {
             Ok(Ok(result)) => call_result(&config.name, result, &config.mcp.transport),
             Ok(Err(e)) => Err(self.failed(config, &lease, e)),
-            Err(_) => Err(self.timed_out(config, &lease, Some(id)).await),
+            Err(_) => Err(self.timed_out(config, &lease, Some(id), bound).await),
         }
     }
 
-    /// The attempt timed out: cancel its request, retire the session (the server is busy with
-    /// it; calls in flight beside it go on).
+    /// The attempt timed out after `after` (its timeout, or less when the deadline clipped it):
+    /// cancel its request, retire the session (the server is busy with it; calls in flight
+    /// beside it go on).
     async fn timed_out(
         &self,
         config: &CattackleConfig,
         lease: &Lease,
         id: Option<RequestId>,
+        after: Duration,
     ) -> CattackleError {
         if let Some(id) = id {
-            let reason = format!(
-                "timed out after {}s",
-                super::error::python_secs(config.mcp.timeout)
-            );
+            let reason = format!("timed out after {}s", super::error::python_secs(after));
             let cancel = lease
                 .session
                 .peer()
@@ -83,7 +102,7 @@ impl Core {
         CattackleError::TimedOut {
             cattackle: config.name.clone(),
             phase: Phase::Call,
-            after: config.mcp.timeout,
+            after,
             context: None,
         }
     }

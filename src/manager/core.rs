@@ -1,10 +1,13 @@
 //! [`Core`]: the state the manager's parts share; openings and leases hold it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use tokio_util::task::TaskTracker;
 
+use super::breaker::Breaker;
+use super::bulkhead::Bulkheads;
 use super::slot::Slots;
 use super::{ManagerEvent, Observer};
 use crate::transport::Connector;
@@ -18,6 +21,10 @@ pub(super) struct Core {
     pub(super) next_call: AtomicU64,
     pub(super) sessions_expired: AtomicU64,
     pub(super) observer: Option<Observer>,
+    /// Each cattackle's circuit breaker, for those that configure one.
+    pub(super) breakers: Mutex<HashMap<String, Breaker>>,
+    /// Each cattackle's bulkhead, for those that configure `max_in_flight`.
+    pub(super) bulkheads: Bulkheads,
 }
 
 impl Core {

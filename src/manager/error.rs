@@ -40,11 +40,19 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// [`CattackleError::Exhausted`]
     Exhausted,
+    /// [`CattackleError::Unavailable`] because the breaker is open.
+    CircuitOpen,
+    /// [`CattackleError::Unavailable`] because `max_in_flight` and `max_pending` are taken.
+    BulkheadFull,
+    /// [`CattackleError::DeadlineExceeded`]
+    DeadlineExceeded,
+    /// [`CattackleError::OutcomeUnknown`]
+    OutcomeUnknown,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 15] = [
         Self::UnknownCommand,
         Self::NotSent,
         Self::TimedOut,
@@ -56,6 +64,10 @@ impl ErrorKind {
         Self::InvalidResponse,
         Self::PayloadTooLarge,
         Self::Exhausted,
+        Self::CircuitOpen,
+        Self::BulkheadFull,
+        Self::DeadlineExceeded,
+        Self::OutcomeUnknown,
     ];
 
     /// `snake_case` name, as used in scenarios and reports.
@@ -72,6 +84,10 @@ impl ErrorKind {
             Self::InvalidResponse => "invalid_response",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Exhausted => "exhausted",
+            Self::CircuitOpen => "circuit_open",
+            Self::BulkheadFull => "bulkhead_full",
+            Self::DeadlineExceeded => "deadline_exceeded",
+            Self::OutcomeUnknown => "outcome_unknown",
         }
     }
 }
@@ -80,6 +96,21 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Why a cattackle is unavailable (see [`CattackleError::Unavailable`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unavailability {
+    /// Its circuit breaker is open: it failed too often, and is left alone for a while.
+    CircuitOpen,
+    /// `max_in_flight` calls are in flight and `max_pending` are waiting.
+    BulkheadFull {
+        /// `max_in_flight`.
+        in_flight: u32,
+        /// `max_pending`.
+        pending: u32,
+    },
 }
 
 /// Why a call failed. `Display` gives the original core's messages where its contract defines
@@ -185,6 +216,50 @@ pub enum CattackleError {
         /// The limit.
         limit: u64,
     },
+    /// The cattackle is unavailable (breaker open, bulkhead full): the call was rejected at
+    /// once, with nothing sent. A chat core can show `fallback` to its user.
+    #[error("{}", unavailable(cattackle, *why, *retry_after))]
+    Unavailable {
+        /// The cattackle.
+        cattackle: String,
+        /// Why.
+        why: Unavailability,
+        /// When to try again (the breaker's next probe), if known.
+        retry_after: Option<Duration>,
+        /// The cattackle's `fallback` text, if configured.
+        fallback: Option<String>,
+    },
+    /// The call's `deadline` passed before an attempt succeeded: no attempt starts past it.
+    #[error(
+        "cattackle '{cattackle}' did not answer within the call's deadline of {}s ({attempts} attempt(s)){}",
+        python_secs(*deadline),
+        last.as_ref().map(|l| format!("; the last failed: {l}")).unwrap_or_default()
+    )]
+    DeadlineExceeded {
+        /// The cattackle.
+        cattackle: String,
+        /// The configured deadline.
+        deadline: Duration,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The error of the last attempt, if one failed before the deadline.
+        #[source]
+        last: Option<Box<CattackleError>>,
+    },
+    /// A command marked `idempotent = false` failed after its request was sent: whether it ran
+    /// is unknown, so it was not retried.
+    #[error(
+        "cattackle '{cattackle}': the outcome of `{command}` is unknown (its request was sent, then: {last}); not retried, as the command is marked idempotent = false"
+    )]
+    OutcomeUnknown {
+        /// The cattackle.
+        cattackle: String,
+        /// The command.
+        command: String,
+        /// What happened after the request was sent.
+        #[source]
+        last: Box<CattackleError>,
+    },
     /// Every attempt failed with a retryable error.
     #[error("{}", exhausted(cattackle, *timeout, *max_retries, last))]
     Exhausted {
@@ -201,6 +276,9 @@ pub enum CattackleError {
         /// The error of the last attempt.
         #[source]
         last: Box<CattackleError>,
+        /// The cattackle's `fallback` text, when no attempt reached it (it could not be
+        /// started or reached: unavailable).
+        fallback: Option<String>,
     },
 }
 
@@ -219,6 +297,39 @@ impl CattackleError {
             Self::InvalidResponse { .. } => ErrorKind::InvalidResponse,
             Self::PayloadTooLarge { .. } => ErrorKind::PayloadTooLarge,
             Self::Exhausted { .. } => ErrorKind::Exhausted,
+            Self::Unavailable {
+                why: Unavailability::CircuitOpen,
+                ..
+            } => ErrorKind::CircuitOpen,
+            Self::Unavailable {
+                why: Unavailability::BulkheadFull { .. },
+                ..
+            } => ErrorKind::BulkheadFull,
+            Self::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
+            Self::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
+        }
+    }
+
+    /// The text to show a user instead of an answer, when the cattackle is unavailable (breaker
+    /// open, bulkhead full, or retries exhausted without reaching it) and configures a
+    /// `fallback`.
+    pub fn fallback(&self) -> Option<&str> {
+        match self {
+            Self::Unavailable { fallback, .. } | Self::Exhausted { fallback, .. } => {
+                fallback.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the server's health is in question: a failure the circuit breaker counts
+    /// (transport failures, timeouts, failed starts, JSON-RPC internal and server errors).
+    /// Answers that are wrong or refuse the input say the server is up, and do not count.
+    pub fn is_health_failure(&self) -> bool {
+        match self {
+            Self::NotSent { .. } | Self::TimedOut { .. } | Self::TransportClosed { .. } => true,
+            Self::JsonRpc { code, .. } => *code == -32603 || (-32099..=-32000).contains(code),
+            _ => false,
         }
     }
 
@@ -242,6 +353,10 @@ impl CattackleError {
             }
             Self::TimedOut { phase, .. } => *phase == Phase::Call,
             Self::Exhausted { reached, .. } => *reached,
+            Self::Unavailable { .. } => false,
+            Self::DeadlineExceeded { last, .. } => {
+                last.as_ref().is_some_and(|l| l.may_have_reached())
+            }
             _ => true,
         }
     }
@@ -287,6 +402,21 @@ fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<St
         }
     };
     what + &context_suffix(context)
+}
+
+fn unavailable(cattackle: &str, why: Unavailability, retry_after: Option<Duration>) -> String {
+    let why = match why {
+        Unavailability::CircuitOpen => {
+            "its circuit breaker is open after repeated failures, so nothing was sent".to_owned()
+        }
+        Unavailability::BulkheadFull { in_flight, pending } => format!(
+            "{in_flight} call(s) in flight and {pending} waiting (its max_in_flight and max_pending)"
+        ),
+    };
+    let when = retry_after.map_or(String::new(), |d| {
+        format!("; try again in {}s", python_secs(d))
+    });
+    format!("cattackle '{cattackle}' is unavailable: {why}{when}")
 }
 
 fn exhausted(

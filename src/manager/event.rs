@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::ErrorKind;
+use super::{BreakerState, ErrorKind};
 
 /// One thing a [`McpClientManager`](super::McpClientManager) did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,32 @@ pub enum ManagerEvent {
         /// Why, in words.
         message: String,
         /// The backoff before the next attempt.
+        retry_in: Option<Duration>,
+    },
+    /// A call was rejected before an attempt: the cattackle is unavailable (its breaker is open,
+    /// its bulkhead full). Nothing was sent.
+    CallRejected {
+        /// The cattackle's name.
+        cattackle: String,
+        /// The call's number within the manager, from 1.
+        call: u64,
+        /// Why: `circuit_open`, `bulkhead_full`.
+        kind: ErrorKind,
+        /// When to try again, if known.
+        retry_after: Option<Duration>,
+    },
+    /// A cattackle's circuit breaker changed state.
+    BreakerChanged {
+        /// The cattackle's name.
+        cattackle: String,
+        /// The state it left.
+        from: BreakerState,
+        /// The state it entered.
+        to: BreakerState,
+        /// Why: `consecutive failures`, `failure rate`, `break over: one probe goes through`,
+        /// `probe succeeded`, `probe failed`.
+        reason: &'static str,
+        /// Entering `open`: how long until the next probe.
         retry_in: Option<Duration>,
     },
     /// A session was opened (spawned or connected, handshake done).

@@ -13,6 +13,7 @@ use std::time::Duration;
 use rmcp::model::CallToolResult;
 use tokio_util::task::TaskTracker;
 
+use super::breaker::BreakerState;
 use super::core::Core;
 use super::slot::Slots;
 use super::{CallOptions, CattackleError, CattackleResponse, Observer, Payload};
@@ -57,6 +58,8 @@ impl McpClientManager {
                 next_call: AtomicU64::new(0),
                 sessions_expired: AtomicU64::new(0),
                 observer,
+                breakers: Default::default(),
+                bulkheads: Default::default(),
             }),
         }
     }
@@ -76,6 +79,12 @@ impl McpClientManager {
     /// restart): each is logged, reopened, and costs the call that saw it one attempt.
     pub fn sessions_expired(&self) -> u64 {
         self.core.sessions_expired.load(Ordering::Relaxed)
+    }
+
+    /// Where the cattackle's circuit breaker stands; `None` when it has none (no
+    /// `[cattackle.mcp.breaker]`) or no call has gone through it yet.
+    pub fn breaker_state(&self, name: &str) -> Option<BreakerState> {
+        self.core.breaker_state(name)
     }
 
     /// The protocol version negotiated by the cattackle's current session.
@@ -168,8 +177,13 @@ impl McpClientManager {
             tracing::debug!(cattackle = name, tool, "calling");
         }
         let call = options.call.unwrap_or_else(|| self.reserve_call());
+        let end = config
+            .mcp
+            .deadline
+            .map(|d| crate::util::saturating_add(tokio::time::Instant::now(), d));
+        let _place = self.core.enter(config, call, end).await?;
         self.core
-            .call_with_retries(config, tool, arguments, call)
+            .call_with_retries(config, tool, arguments, call, end)
             .await
     }
 

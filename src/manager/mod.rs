@@ -3,9 +3,12 @@
 
 mod attempt;
 mod backoff;
+mod breaker;
+mod bulkhead;
 mod core;
 mod error;
 mod event;
+mod guard;
 mod imp;
 mod lease;
 mod open;
@@ -17,7 +20,8 @@ mod session;
 mod slot;
 
 pub use backoff::Backoff;
-pub use error::{CattackleError, ErrorKind, Phase};
+pub use breaker::BreakerState;
+pub use error::{CattackleError, ErrorKind, Phase, Unavailability};
 pub use event::{ManagerEvent, Observer};
 pub use imp::McpClientManager;
 pub use options::CallOptions;

@@ -1,8 +1,10 @@
-//! The retry loop: attempts, the backoff between them, and the error after the last one.
+//! The retry loop: attempts through the breaker, the backoff between them (clipped by the
+//! call's deadline), and the error after the last one.
 
 use std::sync::Arc;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
+use tokio::time::Instant;
 
 use super::core::Core;
 use super::{Backoff, CattackleError, ManagerEvent};
@@ -10,21 +12,39 @@ use crate::config::CattackleConfig;
 
 impl Core {
     /// Calls `tool` with `arguments` as the configuration's retry policy says; `call` is its
-    /// number within the manager, which its events carry and its jitter is drawn from.
+    /// number within the manager, which its events carry and its jitter is drawn from; `end`
+    /// is when its deadline passes.
     pub(super) async fn call_with_retries(
         self: &Arc<Self>,
         config: &CattackleConfig,
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
         call: u64,
+        end: Option<Instant>,
     ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
         let mcp = &config.mcp;
+        let idempotent = config.commands.get(tool).is_none_or(|c| c.idempotent);
         let attempts = mcp.max_retries.saturating_add(1);
         let mut delays = Backoff::for_call(&mcp.backoff, call.saturating_sub(1));
         let mut reached = false;
         let mut attempt = 1;
+        let mut last: Option<CattackleError> = None;
         loop {
+            if let (Some(end), Some(deadline)) = (end, mcp.deadline)
+                && Instant::now() >= end
+            {
+                return Err(CattackleError::DeadlineExceeded {
+                    cattackle: name.to_owned(),
+                    deadline,
+                    attempts: attempt - 1,
+                    last: last.map(Box::new),
+                });
+            }
+            let ticket = match self.admit(config, call) {
+                Ok(ticket) => ticket,
+                Err(rejected) => return Err(rejected),
+            };
             let params =
                 CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
             self.report(|| ManagerEvent::AttemptStarted {
@@ -40,11 +60,21 @@ impl Core {
                 message: error.to_string(),
                 retry_in,
             };
-            let error = match self.attempt(config, params).await {
+            let result = self.attempt(config, params, end).await;
+            self.record(config, ticket, &result);
+            let error = match result {
                 Ok(response) => return Ok(response),
                 Err(e) if !e.is_retryable() => {
                     self.report(|| failed(&e, None));
                     return Err(e);
+                }
+                Err(e) if !idempotent && outcome_unknown(&e) => {
+                    self.report(|| failed(&e, None));
+                    return Err(CattackleError::OutcomeUnknown {
+                        cattackle: name.to_owned(),
+                        command: tool.to_owned(),
+                        last: Box::new(e),
+                    });
                 }
                 Err(e) => e,
             };
@@ -65,9 +95,18 @@ impl Core {
                     max_retries: mcp.max_retries,
                     reached,
                     last: Box::new(error),
+                    fallback: if reached { None } else { mcp.fallback.clone() },
                 });
             }
-            let delay = delays.next().unwrap_or_default();
+            let mut delay = delays.next().unwrap_or_default();
+            if let Some(end) = end {
+                delay = delay.min(end.saturating_duration_since(Instant::now()));
+            }
+            if let Some(rejected) = self.blocked_after(config, call, delay) {
+                // The failure opened the breaker: no retry can go through it.
+                self.report(|| failed(&error, None));
+                return Err(rejected);
+            }
             self.report(|| failed(&error, Some(delay)));
             tracing::warn!(
                 cattackle = name,
@@ -75,8 +114,21 @@ impl Core {
                 error.kind(),
                 error.summary()
             );
+            last = Some(error);
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
     }
+}
+
+/// Whether a failed attempt may have run the tool: its request was sent, and then it timed out
+/// or the connection was lost. (A JSON-RPC error is an answer: the outcome is known.)
+fn outcome_unknown(error: &CattackleError) -> bool {
+    matches!(
+        error,
+        CattackleError::TimedOut {
+            phase: super::Phase::Call,
+            ..
+        } | CattackleError::TransportClosed { .. }
+    )
 }

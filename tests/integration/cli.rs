@@ -77,6 +77,30 @@ fn an_unreachable_cattackle_exits_3() {
 }
 
 #[test]
+fn an_unavailable_cattackle_prints_its_fallback_on_stdout_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cattackle.toml");
+    std::fs::write(
+        &file,
+        "name = \"gone\"\nversion = \"1\"\ndescription = \"d\"\ncommands = { echo = { description = \"e\" } }\n\
+         [mcp]\nmax_retries = 1\nfallback = \"Echo is resting, try again in a minute\"\n\
+         backoff = { base = 0.01 }\n[mcp.transport]\ntype = \"stdio\"\ncommand = \"/nonexistent/x\"\n",
+    )
+    .unwrap();
+    let out = cattackle(&["call", file.to_str().unwrap(), "echo", "--text", "x"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Echo is resting, try again in a minute\n"
+    );
+    assert!(
+        text(&out.stderr).contains("failed to start `/nonexistent/x`"),
+        "the reason stays on stderr: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_failing_start_shows_the_stderr_tail_once_with_the_final_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cattackle.toml");

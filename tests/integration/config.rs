@@ -366,3 +366,76 @@ fn shipped_echo_config_loads_cleanly() {
     assert!(loaded.warnings.is_empty(), "{}", loaded.render_warnings());
     assert_eq!(loaded.config.commands.len(), 3);
 }
+
+#[test]
+fn resilience_keys_are_read_with_their_defaults() {
+    let c = load_str("cattackle.toml", MINIMAL).unwrap().config;
+    assert_eq!(
+        (
+            c.mcp.deadline,
+            &c.mcp.breaker,
+            c.mcp.max_in_flight,
+            &c.mcp.fallback
+        ),
+        (None, &None, None, &None),
+        "all off by default: the original's behaviour"
+    );
+    assert!(
+        c.commands["echo"].idempotent,
+        "commands are idempotent by default"
+    );
+    let text = MINIMAL
+        .replace(
+            "echo = { description = \"e\" }",
+            "echo = { description = \"e\", idempotent = false }",
+        )
+        .replace(
+            "[cattackle.mcp.transport]",
+            "[cattackle.mcp]\ndeadline = 12.5\nfallback = \"resting\"\n\
+             [cattackle.mcp.breaker]\nconsecutive_failures = 2\nmax = 60\n\
+             [cattackle.mcp.transport]",
+        );
+    let c = load_str("cattackle.toml", &text).unwrap().config;
+    assert!(!c.commands["echo"].idempotent);
+    assert_eq!(c.mcp.deadline, Some(Duration::from_millis(12_500)));
+    assert_eq!(c.mcp.fallback.as_deref(), Some("resting"));
+    let b = c.mcp.breaker.expect("a breaker table turns it on");
+    assert_eq!(b.consecutive_failures, 2);
+    assert_eq!(b.max, Duration::from_secs(60));
+    assert_eq!(
+        (b.failure_rate, b.window, b.min_calls, b.base, b.factor),
+        (0.5, 10, 5, Duration::from_secs(30), 2.0),
+        "the documented defaults"
+    );
+}
+
+#[test]
+fn bad_resilience_keys_are_positioned() {
+    let with = |mcp: &str| {
+        let text = MINIMAL.replace(
+            "[cattackle.mcp.transport]",
+            &format!("{mcp}\n[cattackle.mcp.transport]"),
+        );
+        match load_str("cattackle.toml", &text) {
+            Ok(loaded) => loaded
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            Err(e) => e.diagnostics().iter().map(ToString::to_string).collect(),
+        }
+    };
+    assert_eq!(
+        with("[cattackle.mcp.breaker]\nfailure_rate = 1.5"),
+        [
+            "cattackle.toml:11:16: error: `cattackle.mcp.breaker.failure_rate`: a rate is at most 1 (all attempts failed), found 1.5"
+        ]
+    );
+    let typo = with("[cattackle.mcp.breaker]\nconsecutive_failure = 3");
+    assert!(
+        typo[0].contains("did you mean `consecutive_failures`"),
+        "{typo:?}"
+    );
+    let zero = with("[cattackle.mcp]\ndeadline = 0");
+    assert!(zero[0].contains("`cattackle.mcp.deadline`"), "{zero:?}");
+}

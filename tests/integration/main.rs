@@ -11,6 +11,7 @@ mod manager_retry;
 mod manager_sessions;
 mod network;
 mod protocol;
+mod resilience;
 mod response;
 mod stdio;
 mod tls;

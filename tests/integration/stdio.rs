@@ -24,6 +24,7 @@ fn echo_config(mcp: &str) -> CattackleConfig {
     cfg.commands.insert(
         "ping".to_owned(),
         cattackle_harness::config::CommandConfig {
+            idempotent: true,
             description: "ping".to_owned(),
         },
     );
@@ -149,6 +150,7 @@ async fn a_tool_the_server_lacks_is_a_typed_jsonrpc_error() {
     cfg.commands.insert(
         "missing".to_owned(),
         cattackle_harness::config::CommandConfig {
+            idempotent: true,
             description: "declared, not served".to_owned(),
         },
     );

@@ -123,7 +123,7 @@ impl Mock {
 
     /// Client ⇄ relay ⇄ server: aborting the relay cuts the connection at once, as a crash does
     /// (cancelling an rmcp server instead would drain its handlers for 2 s first).
-    fn connect(&self) -> Connection {
+    pub fn connect(&self) -> Connection {
         let (client, mut near) = tokio::io::duplex(1 << 16);
         let (mut far, server) = tokio::io::duplex(1 << 16);
         let relay = tokio::spawn(async move {

@@ -124,9 +124,35 @@ pub struct Expect {
     /// How many sessions the manager has opened so far, in total.
     #[serde(default)]
     pub sessions: Option<u64>,
+    /// Where the cattackle's circuit breaker stands after the step (`[cattackle.mcp.breaker]`).
+    #[serde(default)]
+    pub breaker: Option<BreakerName>,
     /// Allowed difference of times on the real clock. Default 250ms.
     #[serde(default)]
     pub tolerance: Option<Dur>,
+}
+
+/// A circuit breaker's state, as scenarios write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerName {
+    /// Calls go through.
+    Closed,
+    /// Calls are rejected at once.
+    Open,
+    /// One probe goes through.
+    HalfOpen,
+}
+
+impl BreakerName {
+    /// The spelling in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::HalfOpen => "half_open",
+        }
+    }
 }
 
 /// A successful outcome. Absent fields are not checked.
@@ -153,7 +179,11 @@ pub struct ExpectError {
     /// A regular expression the message must match.
     #[serde(default)]
     pub message: Option<String>,
-    /// For `exhausted`: the kind of the last attempt's error.
+    /// The `fallback` text an unavailable cattackle's error carries.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// For `exhausted`, `deadline_exceeded` and `outcome_unknown`: the kind of the last
+    /// attempt's error.
     #[serde(default)]
     pub last: Option<KindName>,
 }
