@@ -15,7 +15,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use load::{ConfigError, FILE_NAME, Loaded, load_path, load_str, scan_dir};
 pub use model::{
     BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
-    Protocol, Settings, StdioTransport, TransportConfig, TransportKind,
+    Protocol, RetryBudgetConfig, Settings, StdioTransport, TransportConfig, TransportKind,
 };
 pub use secret::SecretMap;
 pub use suggest::did_you_mean;

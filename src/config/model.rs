@@ -75,6 +75,8 @@ pub struct McpConfig {
     pub deadline: Option<Duration>,
     /// `[cattackle.mcp.breaker]`: off unless the table is present.
     pub breaker: Option<BreakerConfig>,
+    /// `[cattackle.mcp.retry_budget]`: off unless the table is present.
+    pub retry_budget: Option<RetryBudgetConfig>,
     /// Calls in flight at once to this cattackle. Default unlimited.
     pub max_in_flight: Option<u32>,
     /// Calls waiting for a place when `max_in_flight` are in flight; more are rejected at once.
@@ -103,6 +105,31 @@ pub struct BreakerConfig {
     pub factor: f64,
     /// The longest it stays open. Default 5 min.
     pub max: Duration,
+}
+
+/// `[cattackle.mcp.retry_budget]`: how many retries the cattackle's calls may make together,
+/// after tower's `TpsBudget` (itself after Finagle): each call deposits `percent` of a retry,
+/// each retry withdraws one, deposits expire after `ttl`, and `min_per_sec` retries a second
+/// are always allowed. A retry storm against a cattackle that is down for everyone stops there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryBudgetConfig {
+    /// How long a call's deposit counts (1 to 60 s). Default 10 s.
+    pub ttl: Duration,
+    /// Retries a second allowed whatever the calls. Default 10 (tower's default; use a
+    /// small number for a cattackle that sees a few calls a minute).
+    pub min_per_sec: u32,
+    /// Retries each call adds to the budget (0 to 1000). Default 0.2.
+    pub percent: f32,
+}
+
+impl Default for RetryBudgetConfig {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(10),
+            min_per_sec: 10,
+            percent: 0.2,
+        }
+    }
 }
 
 impl Default for BreakerConfig {
@@ -145,6 +172,7 @@ impl McpConfig {
             protocol: Protocol::default(),
             deadline: None,
             breaker: None,
+            retry_budget: None,
             max_in_flight: None,
             max_pending: 0,
             fallback: None,

@@ -10,7 +10,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::model::{
     BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
-    Protocol, Settings, StdioTransport, TransportConfig,
+    Protocol, RetryBudgetConfig, Settings, StdioTransport, TransportConfig,
 };
 use super::{Diagnostic, SecretMap, Severity, did_you_mean};
 
@@ -39,6 +39,7 @@ const MCP_KEYS: &[&str] = &[
     "protocol",
     "deadline",
     "breaker",
+    "retry_budget",
     "max_in_flight",
     "max_pending",
     "fallback",
@@ -56,6 +57,7 @@ const BREAKER_KEYS: &[&str] = &[
     "factor",
     "max",
 ];
+const BUDGET_KEYS: &[&str] = &["ttl", "min_per_sec", "percent"];
 const SETTINGS_KEYS: &[&str] = &["max_payload_size", "enable_logging"];
 const COMMAND_KEYS: &[&str] = &["description", "idempotent"];
 const TRANSPORT_TYPES: &[&str] = &["stdio", "websocket", "http"];
@@ -424,6 +426,9 @@ impl Walker<'_> {
                 "breaker" => self
                     .breaker(value, &key_path)
                     .map(|b| slot.map(|m| m.breaker = Some(b))),
+                "retry_budget" => self
+                    .retry_budget(value, &key_path)
+                    .map(|b| slot.map(|m| m.retry_budget = Some(b))),
                 "max_in_flight" => self
                     .integer(value, &key_path, 1, i128::from(u32::MAX))
                     .map(|n| slot.map(|m| m.max_in_flight = Some(n as u32))),
@@ -511,6 +516,45 @@ impl Walker<'_> {
             }
         }
         out
+    }
+
+    fn retry_budget(&mut self, v: &Val<'_>, path: &str) -> Option<RetryBudgetConfig> {
+        let table = self.table(v, path)?;
+        self.unknown_keys(table, BUDGET_KEYS, path);
+        let mut out = Some(RetryBudgetConfig::default());
+        for (key, value) in table.iter() {
+            let key_path = format!("{path}.{}", key.get_ref());
+            let slot = out.as_mut();
+            let ok = match key.get_ref().as_ref() {
+                "ttl" => self
+                    .number(value, &key_path, 1.0, false)
+                    .and_then(|t| self.at_most(value, &key_path, t, 60.0, "seconds"))
+                    .map(|t| slot.map(|b| b.ttl = Duration::from_secs_f64(t))),
+                "min_per_sec" => self
+                    .integer(value, &key_path, 0, 1_000_000)
+                    .map(|n| slot.map(|b| b.min_per_sec = n as u32)),
+                "percent" => self
+                    .number(value, &key_path, 0.0, false)
+                    .and_then(|p| self.at_most(value, &key_path, p, 1000.0, "retries per call"))
+                    .map(|p| slot.map(|b| b.percent = p as f32)),
+                _ => Some(None),
+            };
+            if ok.is_none() {
+                out = None;
+            }
+        }
+        out
+    }
+
+    fn at_most(&mut self, v: &Val<'_>, path: &str, n: f64, max: f64, unit: &str) -> Option<f64> {
+        if n <= max {
+            return Some(n);
+        }
+        self.error(
+            v.span(),
+            format!("`{path}`: at most {max} {unit}, found {n}"),
+        );
+        None
     }
 
     fn at_most_one(&mut self, v: &Val<'_>, path: &str, rate: f64) -> Option<f64> {

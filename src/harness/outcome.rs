@@ -44,7 +44,8 @@ impl Outcome {
         let last = match e {
             CattackleError::Exhausted { last, .. }
             | CattackleError::OutcomeUnknown { last, .. } => Some(last.kind().as_str().to_owned()),
-            CattackleError::DeadlineExceeded { last, .. } => {
+            CattackleError::DeadlineExceeded { last, .. }
+            | CattackleError::Unavailable { last, .. } => {
                 last.as_ref().map(|l| l.kind().as_str().to_owned())
             }
             _ => None,

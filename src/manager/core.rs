@@ -5,11 +5,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use tokio_util::task::TaskTracker;
+use tower::retry::budget::TpsBudget;
 
 use super::breaker::Breaker;
 use super::bulkhead::Bulkheads;
 use super::slot::Slots;
 use super::{ManagerEvent, Observer};
+use crate::config::RetryBudgetConfig;
 use crate::transport::Connector;
 
 /// What the manager's parts share; openings and leases hold it.
@@ -25,6 +27,8 @@ pub(super) struct Core {
     pub(super) breakers: Mutex<HashMap<String, Breaker>>,
     /// Each cattackle's bulkhead, for those that configure `max_in_flight`.
     pub(super) bulkheads: Bulkheads,
+    /// Each cattackle's retry budget (and the configuration it was made with).
+    pub(super) budgets: Mutex<HashMap<String, (RetryBudgetConfig, Arc<TpsBudget>)>>,
 }
 
 impl Core {

@@ -44,6 +44,8 @@ pub enum ErrorKind {
     CircuitOpen,
     /// [`CattackleError::Unavailable`] because `max_in_flight` and `max_pending` are taken.
     BulkheadFull,
+    /// [`CattackleError::Unavailable`] because the retry budget is empty.
+    RetryBudgetExhausted,
     /// [`CattackleError::DeadlineExceeded`]
     DeadlineExceeded,
     /// [`CattackleError::OutcomeUnknown`]
@@ -52,7 +54,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::UnknownCommand,
         Self::NotSent,
         Self::TimedOut,
@@ -66,6 +68,7 @@ impl ErrorKind {
         Self::Exhausted,
         Self::CircuitOpen,
         Self::BulkheadFull,
+        Self::RetryBudgetExhausted,
         Self::DeadlineExceeded,
         Self::OutcomeUnknown,
     ];
@@ -86,6 +89,7 @@ impl ErrorKind {
             Self::Exhausted => "exhausted",
             Self::CircuitOpen => "circuit_open",
             Self::BulkheadFull => "bulkhead_full",
+            Self::RetryBudgetExhausted => "retry_budget_exhausted",
             Self::DeadlineExceeded => "deadline_exceeded",
             Self::OutcomeUnknown => "outcome_unknown",
         }
@@ -111,6 +115,9 @@ pub enum Unavailability {
         /// `max_pending`.
         pending: u32,
     },
+    /// The call would retry, but the cattackle's retry budget is empty: its calls have been
+    /// retrying far more than they succeed.
+    RetryBudgetEmpty,
 }
 
 /// Why a call failed. `Display` gives the original core's messages where its contract defines
@@ -218,7 +225,7 @@ pub enum CattackleError {
     },
     /// The cattackle is unavailable (breaker open, bulkhead full): the call was rejected at
     /// once, with nothing sent. A chat core can show `fallback` to its user.
-    #[error("{}", unavailable(cattackle, *why, *retry_after))]
+    #[error("{}", unavailable(cattackle, *why, *retry_after, last.as_deref()))]
     Unavailable {
         /// The cattackle.
         cattackle: String,
@@ -228,6 +235,9 @@ pub enum CattackleError {
         retry_after: Option<Duration>,
         /// The cattackle's `fallback` text, if configured.
         fallback: Option<String>,
+        /// The failure the call would have retried (an empty retry budget).
+        #[source]
+        last: Option<Box<CattackleError>>,
     },
     /// The call's `deadline` passed before an attempt succeeded: no attempt starts past it.
     #[error(
@@ -305,6 +315,10 @@ impl CattackleError {
                 why: Unavailability::BulkheadFull { .. },
                 ..
             } => ErrorKind::BulkheadFull,
+            Self::Unavailable {
+                why: Unavailability::RetryBudgetEmpty,
+                ..
+            } => ErrorKind::RetryBudgetExhausted,
             Self::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
             Self::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
         }
@@ -353,7 +367,7 @@ impl CattackleError {
             }
             Self::TimedOut { phase, .. } => *phase == Phase::Call,
             Self::Exhausted { reached, .. } => *reached,
-            Self::Unavailable { .. } => false,
+            Self::Unavailable { last, .. } => last.as_ref().is_some_and(|l| l.may_have_reached()),
             Self::DeadlineExceeded { last, .. } => {
                 last.as_ref().is_some_and(|l| l.may_have_reached())
             }
@@ -404,13 +418,22 @@ fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<St
     what + &context_suffix(context)
 }
 
-fn unavailable(cattackle: &str, why: Unavailability, retry_after: Option<Duration>) -> String {
+fn unavailable(
+    cattackle: &str,
+    why: Unavailability,
+    retry_after: Option<Duration>,
+    last: Option<&CattackleError>,
+) -> String {
     let why = match why {
         Unavailability::CircuitOpen => {
             "its circuit breaker is open after repeated failures, so nothing was sent".to_owned()
         }
         Unavailability::BulkheadFull { in_flight, pending } => format!(
             "{in_flight} call(s) in flight and {pending} waiting (its max_in_flight and max_pending)"
+        ),
+        Unavailability::RetryBudgetEmpty => format!(
+            "its retry budget is empty, so the call was not retried after: {}",
+            last.map_or("a failure".to_owned(), CattackleError::summary)
         ),
     };
     let when = retry_after.map_or(String::new(), |d| {

@@ -12,7 +12,11 @@ use super::breaker::{Breaker, BreakerState, Ticket, Transition};
 use super::bulkhead::{Bulkhead, Place, Waiting};
 use super::core::Core;
 use super::{CattackleError, ManagerEvent, Unavailability};
-use crate::config::CattackleConfig;
+use std::time::Duration;
+
+use tower::retry::budget::{Budget, TpsBudget};
+
+use crate::config::{CattackleConfig, RetryBudgetConfig};
 use crate::util::lock;
 
 impl Core {
@@ -71,6 +75,7 @@ impl Core {
             why: Unavailability::CircuitOpen,
             retry_after: Some(retry_after),
             fallback: config.mcp.fallback.clone(),
+            last: None,
         };
         self.report(|| ManagerEvent::CallRejected {
             cattackle: config.name.clone(),
@@ -188,6 +193,7 @@ impl Core {
             why: Unavailability::BulkheadFull { in_flight, pending },
             retry_after: None,
             fallback: config.mcp.fallback.clone(),
+            last: None,
         };
         self.report(|| ManagerEvent::CallRejected {
             cattackle: config.name.clone(),
@@ -197,4 +203,68 @@ impl Core {
         });
         error
     }
+}
+
+impl Core {
+    /// Puts the call's deposit in the cattackle's retry budget (none configured: nothing).
+    pub(super) fn deposit(&self, config: &CattackleConfig) {
+        if let Some(budget) = self.budget(config) {
+            budget.deposit();
+        }
+    }
+
+    /// Takes one retry out of the cattackle's retry budget; an empty budget makes the call
+    /// unavailable, with the failure it would have retried.
+    pub(super) fn withdraw(
+        &self,
+        config: &CattackleConfig,
+        call: u64,
+        last: CattackleError,
+    ) -> Result<CattackleError, CattackleError> {
+        let Some(budget) = self.budget(config) else {
+            return Ok(last);
+        };
+        if budget.withdraw() {
+            return Ok(last);
+        }
+        let error = CattackleError::Unavailable {
+            cattackle: config.name.clone(),
+            why: Unavailability::RetryBudgetEmpty,
+            retry_after: None,
+            fallback: config.mcp.fallback.clone(),
+            last: Some(Box::new(last)),
+        };
+        self.report(|| ManagerEvent::CallRejected {
+            cattackle: config.name.clone(),
+            call,
+            kind: error.kind(),
+            retry_after: None,
+        });
+        Err(error)
+    }
+
+    fn budget(&self, config: &CattackleConfig) -> Option<Arc<TpsBudget>> {
+        let Some(wanted) = &config.mcp.retry_budget else {
+            lock(&self.budgets).remove(&config.name);
+            return None;
+        };
+        let mut budgets = lock(&self.budgets);
+        let (made_with, budget) = budgets
+            .entry(config.name.clone())
+            .or_insert_with(|| (wanted.clone(), Arc::new(new_budget(wanted))));
+        if made_with != wanted {
+            *made_with = wanted.clone();
+            *budget = Arc::new(new_budget(wanted));
+        }
+        Some(budget.clone())
+    }
+}
+
+/// tower's budget, from a configuration the parser has bounded (ttl 1–60 s, percent 0–1000).
+fn new_budget(config: &RetryBudgetConfig) -> TpsBudget {
+    let ttl = config
+        .ttl
+        .clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let percent = config.percent.clamp(0.0, 1000.0);
+    TpsBudget::new(ttl, config.min_per_sec.min(1_000_000), percent)
 }

@@ -60,6 +60,7 @@ impl McpClientManager {
                 observer,
                 breakers: Default::default(),
                 bulkheads: Default::default(),
+                budgets: Default::default(),
             }),
         }
     }

@@ -30,6 +30,7 @@ impl Core {
         let mut reached = false;
         let mut attempt = 1;
         let mut last: Option<CattackleError> = None;
+        self.deposit(config);
         loop {
             if let (Some(end), Some(deadline)) = (end, mcp.deadline)
                 && Instant::now() >= end
@@ -107,6 +108,15 @@ impl Core {
                 self.report(|| failed(&error, None));
                 return Err(rejected);
             }
+            let error = match self.withdraw(config, call, error) {
+                Ok(error) => error,
+                Err(empty) => {
+                    if let CattackleError::Unavailable { last: Some(l), .. } = &empty {
+                        self.report(|| failed(l, None));
+                    }
+                    return Err(empty);
+                }
+            };
             self.report(|| failed(&error, Some(delay)));
             tracing::warn!(
                 cattackle = name,
