@@ -44,6 +44,9 @@ pub(crate) struct CallArgs {
     /// With --raw: the tool's arguments, a JSON object (default `{}`).
     #[arg(long, value_name = "JSON", requires = "raw")]
     args: Option<String>,
+    /// After the call, print the manager's metrics (OpenMetrics text) on stderr.
+    #[arg(long)]
+    metrics: bool,
 }
 
 pub(crate) async fn run(args: CallArgs) -> u8 {
@@ -83,6 +86,9 @@ pub(crate) async fn run(args: CallArgs) -> u8 {
     };
     // The result is out; a busy child may take its grace to stop.
     manager.close_all_sessions(config.mcp.shutdown_grace).await;
+    if args.metrics {
+        eprint!("{}", manager.metrics_text());
+    }
     code
 }
 

@@ -29,6 +29,9 @@ pub(crate) struct TestArgs {
     /// Write (or overwrite) each trial's snapshot instead of comparing with it.
     #[arg(long)]
     write_snapshots: bool,
+    /// Print each trial's metrics (OpenMetrics text) after its line.
+    #[arg(long)]
+    metrics: bool,
     /// Fail on snapshot files that no trial uses (a renamed or deleted scenario). On by
     /// default when the `CI` environment variable is set; skipped with `--filter`.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
@@ -97,7 +100,12 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
         &trials,
         jobs,
         |trial| trial.run_and_check(&options, mode),
-        |result, done| print_progress(done, total, result),
+        |result, done| {
+            print_progress(done, total, result);
+            if args.metrics {
+                print_metrics(&result.report.metrics);
+            }
+        },
     );
     let wall = wall.elapsed();
     results.sort_by(|a, b| a.report.name.cmp(&b.report.name));
@@ -133,6 +141,13 @@ fn print_progress(done: usize, total: usize, result: &TrialResult) {
         Dur(round_ms(r.clock_time)),
         Dur(round_ms(r.wall_time)),
     );
+}
+
+/// A trial's metrics, indented under its line (comment lines left out).
+fn print_metrics(text: &str) {
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        println!("        {line}");
+    }
 }
 
 fn round_ms(d: Duration) -> Duration {

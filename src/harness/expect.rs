@@ -47,6 +47,42 @@ pub(crate) struct After {
     pub(crate) sessions: u64,
     /// The breaker's state (`closed`, `open`, `half_open`), if the cattackle has one.
     pub(crate) breaker: Option<&'static str>,
+    /// The manager's metrics, as OpenMetrics text.
+    pub(crate) metrics: String,
+}
+
+/// The sum of the samples of metric `key` (`name`, or `name{label="value",…}` for the series
+/// with those labels) in OpenMetrics `text`; `None` when no sample matches.
+pub(crate) fn metric(text: &str, key: &str) -> Option<f64> {
+    let (name, wanted) = match key.split_once('{') {
+        Some((name, labels)) => (name, labels.trim_end_matches('}')),
+        None => (key, ""),
+    };
+    let wanted: Vec<&str> = wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut sum = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (series_name, labels) = match series.split_once('{') {
+            Some((n, l)) => (n, l.trim_end_matches('}')),
+            None => (series, ""),
+        };
+        if series_name != name {
+            continue;
+        }
+        let have: Vec<&str> = labels.split(',').map(str::trim).collect();
+        if wanted.iter().all(|w| have.contains(w))
+            && let Ok(v) = value.parse::<f64>()
+        {
+            *sum.get_or_insert(0.0) += v;
+        }
+    }
+    sum
 }
 
 /// Checks one step; returns what failed.
@@ -104,6 +140,15 @@ pub(crate) fn step(
             "sessions opened: expected {want}, got {}",
             after.sessions
         ));
+    }
+    for (key, want) in expect.metrics.iter().flatten() {
+        let got = metric(&after.metrics, key);
+        if got != Some(*want) && !(got.is_none() && *want == 0.0) {
+            failures.push(format!(
+                "metric {key}: expected {want}, got {}",
+                got.map_or("no such series".to_owned(), |g| g.to_string())
+            ));
+        }
     }
     if let Some(want) = expect.breaker {
         let got = after
@@ -311,4 +356,30 @@ pub(crate) fn server(expectations: &[ServerExpectation], received: &[Received]) 
         });
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric;
+
+    const TEXT: &str = "# TYPE cattackle_calls counter\n\
+        cattackle_calls_total{cattackle=\"echo\",outcome=\"ok\"} 3\n\
+        cattackle_calls_total{cattackle=\"echo\",outcome=\"exhausted\"} 2\n\
+        cattackle_retries_total{cattackle=\"echo\"} 4\n# EOF\n";
+
+    #[test]
+    fn a_metric_sums_its_series_or_picks_one_by_labels() {
+        assert_eq!(metric(TEXT, "cattackle_calls_total"), Some(5.0));
+        assert_eq!(
+            metric(TEXT, "cattackle_calls_total{outcome=\"ok\"}"),
+            Some(3.0)
+        );
+        assert_eq!(metric(TEXT, "cattackle_retries_total"), Some(4.0));
+        assert_eq!(metric(TEXT, "cattackle_timeouts_total"), None);
+        assert_eq!(
+            metric(TEXT, "cattackle_calls"),
+            None,
+            "the sample name, not the family's"
+        );
+    }
 }

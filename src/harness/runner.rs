@@ -47,6 +47,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// The transcript, as YAML: what the snapshot holds.
     pub transcript: String,
+    /// The manager's metrics at the end of the trial, as OpenMetrics text.
+    pub metrics: String,
     /// Time covered on the scenario's clock.
     pub clock_time: Duration,
     /// Wall time taken.
@@ -88,16 +90,18 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
         seed,
         failures: Vec::new(),
         transcript: String::new(),
+        metrics: String::new(),
         clock_time: Duration::ZERO,
         wall_time: Duration::ZERO,
     };
     match builder.build() {
         Ok(runtime) => {
-            let (failures, transcript, clock_time) =
+            let (failures, transcript, clock_time, metrics) =
                 runtime.block_on(run_async(file, target, options, clock, seed));
             report.failures = failures;
             report.transcript = transcript;
             report.clock_time = clock_time;
+            report.metrics = metrics;
         }
         Err(e) => report.failures.push(Failure {
             at: "setup".to_owned(),
@@ -138,7 +142,7 @@ async fn run_async(
     options: &RunOptions,
     clock: Clock,
     seed: u64,
-) -> (Vec<Failure>, String, Duration) {
+) -> (Vec<Failure>, String, Duration, String) {
     let mut redactor = Redactor::default();
     redactor.secret(secrets(&file.config));
     redactor.path(&std::env::temp_dir());
@@ -148,7 +152,7 @@ async fn run_async(
             at: "setup".to_owned(),
             message,
         }];
-        (failures, String::new(), Duration::ZERO)
+        (failures, String::new(), Duration::ZERO, String::new())
     };
     let (env, connector) = match Env::start(file, target, options, seed, journal.clone()).await {
         Ok(started) => started,
@@ -177,6 +181,7 @@ async fn run_async(
     }
     let grace = lock(&run.config).mcp.shutdown_grace;
     run.manager.close_all_sessions(grace).await;
+    let metrics = run.manager.metrics_text();
     let clock_time = journal.elapsed();
     let Run {
         env,
@@ -190,7 +195,7 @@ async fn run_async(
     failures.extend(expect::server(&file.scenario.server_expect, &received));
     let records = crate::util::into_inner(records);
     let text = transcript::render(file, target, clock, seed, &records, &journal);
-    (failures, text, clock_time)
+    (failures, text, clock_time, metrics)
 }
 
 /// Every secret value of a configuration (env values, headers).
@@ -351,6 +356,11 @@ impl Run<'_> {
                         .manager
                         .breaker_state(&self.name_and_grace().0)
                         .map(|b| b.as_str()),
+                    metrics: if expect.metrics.is_some() {
+                        self.manager.metrics_text()
+                    } else {
+                        String::new()
+                    },
                 };
                 let real = self.clock == Clock::Real;
                 for message in expect::step(expect, outcome.as_ref(), elapsed, &after, real) {

@@ -9,6 +9,7 @@ use tower::retry::budget::TpsBudget;
 
 use super::breaker::Breaker;
 use super::bulkhead::Bulkheads;
+use super::metrics::Metrics;
 use super::slot::Slots;
 use super::{ManagerEvent, Observer};
 use crate::config::RetryBudgetConfig;
@@ -27,14 +28,18 @@ pub(super) struct Core {
     pub(super) breakers: Mutex<HashMap<String, Breaker>>,
     /// Each cattackle's bulkhead, for those that configure `max_in_flight`.
     pub(super) bulkheads: Bulkheads,
+    /// Counts of everything the manager does.
+    pub(super) metrics: Metrics,
     /// Each cattackle's retry budget (and the configuration it was made with).
     pub(super) budgets: Mutex<HashMap<String, (RetryBudgetConfig, Arc<TpsBudget>)>>,
 }
 
 impl Core {
     pub(super) fn report(&self, event: impl FnOnce() -> ManagerEvent) {
+        let event = event();
+        self.metrics.observe(&event);
         if let Some(observer) = &self.observer {
-            observer(&event());
+            observer(&event);
         }
     }
 }

@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use super::breaker::BreakerState;
 use super::core::Core;
+use super::metrics::MetricsSnapshot;
 use super::slot::Slots;
 use super::{CallOptions, CattackleError, CattackleResponse, Observer, Payload};
 use crate::config::CattackleConfig;
@@ -61,6 +62,7 @@ impl McpClientManager {
                 breakers: Default::default(),
                 bulkheads: Default::default(),
                 budgets: Default::default(),
+                metrics: Default::default(),
             }),
         }
     }
@@ -80,6 +82,19 @@ impl McpClientManager {
     /// restart): each is logged, reopened, and costs the call that saw it one attempt.
     pub fn sessions_expired(&self) -> u64 {
         self.core.sessions_expired.load(Ordering::Relaxed)
+    }
+
+    /// Every cattackle's metrics so far, as numbers.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.core
+            .metrics
+            .snapshot(|name| self.core.breaker_state(name))
+    }
+
+    /// Every cattackle's metrics so far, as OpenMetrics text (Prometheus' exposition format):
+    /// `cattackle_calls_total{cattackle="echo",outcome="ok"} 3`, …
+    pub fn metrics_text(&self) -> String {
+        self.core.metrics.encode()
     }
 
     /// Where the cattackle's circuit breaker stands; `None` when it has none (no
@@ -182,10 +197,19 @@ impl McpClientManager {
             .mcp
             .deadline
             .map(|d| crate::util::saturating_add(tokio::time::Instant::now(), d));
-        let _place = self.core.enter(config, call, end).await?;
-        self.core
-            .call_with_retries(config, tool, arguments, call, end)
-            .await
+        let started = tokio::time::Instant::now();
+        self.core.metrics.call_started(name);
+        let result = match self.core.enter(config, call, end).await {
+            Ok(_place) => {
+                self.core
+                    .call_with_retries(config, tool, arguments, call, end)
+                    .await
+            }
+            Err(rejected) => Err(rejected),
+        };
+        let kind = result.as_ref().err().map(CattackleError::kind);
+        self.core.metrics.call_ended(name, kind, started.elapsed());
+        result
     }
 
     /// Closes the cattackle's session, if any, and waits for it to end: at once when it is idle,

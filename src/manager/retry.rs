@@ -61,7 +61,9 @@ impl Core {
                 message: error.to_string(),
                 retry_in,
             };
+            let began = Instant::now();
             let result = self.attempt(config, params, end).await;
+            self.metrics.attempt_ended(name, began.elapsed());
             self.record(config, ticket, &result);
             let error = match result {
                 Ok(response) => return Ok(response),

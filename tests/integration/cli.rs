@@ -27,6 +27,33 @@ fn call_prints_data_and_exits_0() {
 }
 
 #[test]
+fn call_metrics_go_to_stderr_in_openmetrics_text() {
+    let out = cattackle(&[
+        "call",
+        "cattackles/echo",
+        "echo",
+        "--text",
+        "hi",
+        "--metrics",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hi\n", "stdout keeps the data alone");
+    let metrics = text(&out.stderr);
+    for line in [
+        "cattackle_calls_total{cattackle=\"echo\",outcome=\"ok\"} 1",
+        "cattackle_attempts_total{cattackle=\"echo\"} 1",
+        "cattackle_sessions_live{cattackle=\"echo\"} 0",
+        "# EOF",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    assert!(
+        !metrics.contains("\"hi\""),
+        "no payload in labels: {metrics}"
+    );
+}
+
+#[test]
 fn call_json_prints_the_whole_response() {
     let out = cattackle(&[
         "call",

@@ -127,6 +127,10 @@ pub struct Expect {
     /// Where the cattackle's circuit breaker stands after the step (`[cattackle.mcp.breaker]`).
     #[serde(default)]
     pub breaker: Option<BreakerName>,
+    /// Metric values after the step, summed over their series: `cattackle_retries_total: 2`,
+    /// or one series by its labels: `'cattackle_calls_total{outcome="ok"}': 3`.
+    #[serde(default)]
+    pub metrics: Option<std::collections::BTreeMap<String, f64>>,
     /// Allowed difference of times on the real clock. Default 250ms.
     #[serde(default)]
     pub tolerance: Option<Dur>,
