@@ -82,6 +82,15 @@ pub struct McpConfig {
     /// Calls waiting for a place when `max_in_flight` are in flight; more are rejected at once.
     /// Default 0 (with `max_in_flight` set, a call beyond it is rejected at once).
     pub max_pending: u32,
+    /// Probe an idle session this often (±10 %, drawn from the seed). Default off.
+    pub keepalive_interval: Option<Duration>,
+    /// Missed keep-alive probes in a row after which the session is closed. Default 2.
+    pub keepalive_failures: u32,
+    /// Close a session nobody has used for this long. Default off.
+    pub idle_timeout: Option<Duration>,
+    /// What follows a session closed by keep-alive: [`Reconnect::Lazy`] (default: the next call
+    /// opens one) or [`Reconnect::Eager`] (reopen at once, with gRPC's backoff on failures).
+    pub reconnect: Reconnect,
     /// Text a chat core can show its user when the cattackle is unavailable (breaker open,
     /// bulkhead full). Default none.
     pub fallback: Option<String>,
@@ -105,6 +114,17 @@ pub struct BreakerConfig {
     pub factor: f64,
     /// The longest it stays open. Default 5 min.
     pub max: Duration,
+}
+
+/// `reconnect`: when a session closed by keep-alive is replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reconnect {
+    /// The next call opens a new session.
+    #[default]
+    Lazy,
+    /// A new session is opened at once; failed openings back off as gRPC does (1 s × 1.6,
+    /// ±20 %, at most 120 s), reset by a successful handshake.
+    Eager,
 }
 
 /// `[cattackle.mcp.retry_budget]`: how many retries the cattackle's calls may make together,
@@ -176,6 +196,10 @@ impl McpConfig {
             max_in_flight: None,
             max_pending: 0,
             fallback: None,
+            keepalive_interval: None,
+            keepalive_failures: 2,
+            idle_timeout: None,
+            reconnect: Reconnect::Lazy,
         }
     }
 }

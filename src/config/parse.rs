@@ -10,7 +10,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::model::{
     BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
-    Protocol, RetryBudgetConfig, Settings, StdioTransport, TransportConfig,
+    Protocol, Reconnect, RetryBudgetConfig, Settings, StdioTransport, TransportConfig,
 };
 use super::{Diagnostic, SecretMap, Severity, did_you_mean};
 
@@ -43,7 +43,12 @@ const MCP_KEYS: &[&str] = &[
     "max_in_flight",
     "max_pending",
     "fallback",
+    "keepalive_interval",
+    "keepalive_failures",
+    "idle_timeout",
+    "reconnect",
 ];
+const RECONNECTS: &[&str] = &["lazy", "eager"];
 const STDIO_KEYS: &[&str] = &["type", "command", "args", "env", "cwd"];
 const URL_KEYS: &[&str] = &["type", "url", "headers"];
 const ALL_TRANSPORT_KEYS: &[&str] = &["type", "command", "args", "env", "cwd", "url", "headers"];
@@ -438,6 +443,26 @@ impl Walker<'_> {
                 "fallback" => self
                     .string(value, &key_path)
                     .map(|f| slot.map(|m| m.fallback = Some(f))),
+                "keepalive_interval" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|m| m.keepalive_interval = Some(d))),
+                "keepalive_failures" => self
+                    .integer(value, &key_path, 1, 1000)
+                    .map(|n| slot.map(|m| m.keepalive_failures = n as u32)),
+                "idle_timeout" => self
+                    .seconds(value, &key_path, false)
+                    .map(|d| slot.map(|m| m.idle_timeout = Some(d))),
+                "reconnect" => self
+                    .choice(value, &key_path, "reconnect", RECONNECTS)
+                    .map(|r| {
+                        slot.map(|m| {
+                            m.reconnect = if r == "eager" {
+                                Reconnect::Eager
+                            } else {
+                                Reconnect::Lazy
+                            }
+                        })
+                    }),
                 _ => Some(None),
             };
             if ok.is_none() {

@@ -264,6 +264,10 @@ fn observe(journal: &Journal, calls: &Calls, event: &ManagerEvent) {
                 to.as_str()
             )
         }
+        ManagerEvent::KeepAlive { session, ok, .. } => format!(
+            "session {session} keep-alive {}",
+            if *ok { "answered" } else { "missed" }
+        ),
         ManagerEvent::SessionOpened {
             session, protocol, ..
         } => format!(

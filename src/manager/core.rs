@@ -28,6 +28,8 @@ pub(super) struct Core {
     pub(super) breakers: Mutex<HashMap<String, Breaker>>,
     /// Each cattackle's bulkhead, for those that configure `max_in_flight`.
     pub(super) bulkheads: Bulkheads,
+    /// Bumped when every session is closed: an eager reconnection under way stops.
+    pub(super) generation: AtomicU64,
     /// Counts of everything the manager does.
     pub(super) metrics: Metrics,
     /// Each cattackle's retry budget (and the configuration it was made with).
@@ -35,11 +37,20 @@ pub(super) struct Core {
 }
 
 impl Core {
+    /// Reports an event to the metrics and the observer.
     pub(super) fn report(&self, event: impl FnOnce() -> ManagerEvent) {
         let event = event();
         self.metrics.observe(&event);
         if let Some(observer) = &self.observer {
             observer(&event);
+        }
+    }
+
+    /// Reports an event of the call path (an attempt started or failed) to the observer only,
+    /// made only when there is one: its metrics are counted where it happens.
+    pub(super) fn report_attempt(&self, event: impl FnOnce() -> ManagerEvent) {
+        if let Some(observer) = &self.observer {
+            observer(&event());
         }
     }
 }

@@ -60,6 +60,15 @@ pub enum ManagerEvent {
         /// Entering `open`: how long until the next probe.
         retry_in: Option<Duration>,
     },
+    /// A keep-alive probe of an idle session ended (`keepalive_interval`).
+    KeepAlive {
+        /// The cattackle's name.
+        cattackle: String,
+        /// Sequence number within the manager, from 1.
+        session: u64,
+        /// Whether the session answered in time.
+        ok: bool,
+    },
     /// A session was opened (spawned or connected, handshake done).
     SessionOpened {
         /// The cattackle's name.

@@ -63,6 +63,7 @@ impl McpClientManager {
                 bulkheads: Default::default(),
                 budgets: Default::default(),
                 metrics: Default::default(),
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -198,7 +199,8 @@ impl McpClientManager {
             .deadline
             .map(|d| crate::util::saturating_add(tokio::time::Instant::now(), d));
         let started = tokio::time::Instant::now();
-        self.core.metrics.call_started(name);
+        let hot = self.core.metrics.hot(name);
+        self.core.metrics.call_started(&hot);
         let result = match self.core.enter(config, call, end).await {
             Ok(_place) => {
                 self.core
@@ -208,7 +210,9 @@ impl McpClientManager {
             Err(rejected) => Err(rejected),
         };
         let kind = result.as_ref().err().map(CattackleError::kind);
-        self.core.metrics.call_ended(name, kind, started.elapsed());
+        self.core
+            .metrics
+            .call_ended(&hot, name, kind, started.elapsed());
         result
     }
 

@@ -137,7 +137,11 @@ impl Core {
             let mut state = lock(&owner.state);
             let current = matches!(&*state, SlotState::Opening { id: i, .. } if *i == id);
             match &result {
-                Ok(session) if current => *state = SlotState::Ready(session.clone()),
+                Ok(session) if current => {
+                    *state = SlotState::Ready(session.clone());
+                    drop(state);
+                    core.watch(&config, &owner, session);
+                }
                 Err(_) if current => *state = SlotState::Empty,
                 Ok(session) => {
                     drop(state);
@@ -266,6 +270,7 @@ impl Core {
 
     /// See [`super::McpClientManager::close_all_sessions`].
     pub(super) async fn close_every(&self, grace: std::time::Duration) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         let slots = self.slots.drain();
         let closes = slots
             .iter()

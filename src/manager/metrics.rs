@@ -54,6 +54,7 @@ pub(super) struct Metrics {
     attempts: Family<ByCattackle, Counter>,
     retries: Family<ByCattackle, Counter>,
     timeouts: Family<ByCattackle, Counter>,
+    probes: Family<ByOutcome, Counter>,
     sessions_opened: Family<ByCattackle, Counter>,
     sessions_closed: Family<ByReason, Counter>,
     rejections: Family<ByReason, Counter>,
@@ -65,6 +66,38 @@ pub(super) struct Metrics {
     attempt_seconds: Seconds,
     /// The label values seen, for the typed snapshot (the families cannot be listed).
     seen: std::sync::Mutex<Seen>,
+    /// Each cattackle's metrics on the call path, looked up once per call.
+    hot: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Hot>>>,
+}
+
+/// The metrics every call touches, for one cattackle: handles into the families (a clone of a
+/// metric shares its value), so that a call costs a map lookup and a few atomic additions.
+pub(super) struct Hot {
+    in_flight: Gauge,
+    ok: Counter,
+    attempts: Counter,
+    retries: Counter,
+    timeouts: Counter,
+    call_seconds: Histogram,
+    attempt_seconds: Histogram,
+}
+
+impl Hot {
+    /// An attempt starts (1-based).
+    pub(super) fn attempt_started(&self, attempt: u32) {
+        self.attempts.inc();
+        if attempt > 1 {
+            self.retries.inc();
+        }
+    }
+
+    /// An attempt ended after `took`; `timed_out` when it did.
+    pub(super) fn attempt_ended(&self, took: Duration, timed_out: bool) {
+        self.attempt_seconds.observe(took.as_secs_f64());
+        if timed_out {
+            self.timeouts.inc();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -86,6 +119,8 @@ pub struct CattackleMetrics {
     pub retries: u64,
     /// Attempts that timed out.
     pub timeouts: u64,
+    /// Keep-alive probes, by outcome: `answered`, `missed`.
+    pub keepalive_probes: BTreeMap<String, u64>,
     /// Sessions opened.
     pub sessions_opened: u64,
     /// Sessions closed, by reason (`drained: its last call ended`, `call timed out`, …).
@@ -118,6 +153,7 @@ impl Default for Metrics {
             attempts: Family::default(),
             retries: Family::default(),
             timeouts: Family::default(),
+            probes: Family::default(),
             sessions_opened: Family::default(),
             sessions_closed: Family::default(),
             rejections: Family::default(),
@@ -128,6 +164,7 @@ impl Default for Metrics {
             call_seconds: Family::new_with_constructor(latency_buckets),
             attempt_seconds: Family::new_with_constructor(latency_buckets),
             seen: Default::default(),
+            hot: Default::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -143,6 +180,11 @@ impl Default for Metrics {
             this.retries.clone(),
         );
         r.register("timeouts", "Attempts that timed out", this.timeouts.clone());
+        r.register(
+            "keepalive_probes",
+            "Keep-alive probes, by outcome (answered, missed)",
+            this.probes.clone(),
+        );
         r.register(
             "sessions_opened",
             "Sessions opened",
@@ -199,51 +241,72 @@ fn reason(cattackle: &str, reason: &str) -> ByReason {
 }
 
 impl Metrics {
-    /// A call starts: one more in flight.
-    pub(super) fn call_started(&self, cattackle: &str) {
-        if !lock(&self.seen).cattackles.contains(cattackle) {
-            lock(&self.seen).cattackles.insert(cattackle.to_owned());
+    /// The cattackle's call-path metrics, made on its first call.
+    pub(super) fn hot(&self, cattackle: &str) -> std::sync::Arc<Hot> {
+        if let Some(hot) = self
+            .hot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(cattackle)
+        {
+            return hot.clone();
         }
-        self.in_flight.get_or_create(&by(cattackle)).inc();
+        let b = by(cattackle);
+        let ok = ByOutcome {
+            cattackle: cattackle.to_owned(),
+            outcome: "ok".to_owned(),
+        };
+        let hot = std::sync::Arc::new(Hot {
+            in_flight: self.in_flight.get_or_create(&b).clone(),
+            ok: self.calls.get_or_create(&ok).clone(),
+            attempts: self.attempts.get_or_create(&b).clone(),
+            retries: self.retries.get_or_create(&b).clone(),
+            timeouts: self.timeouts.get_or_create(&b).clone(),
+            call_seconds: self.call_seconds.get_or_create(&b).clone(),
+            attempt_seconds: self.attempt_seconds.get_or_create(&b).clone(),
+        });
+        lock(&self.seen).cattackles.insert(cattackle.to_owned());
+        self.hot
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(cattackle.to_owned())
+            .or_insert(hot)
+            .clone()
+    }
+
+    /// A call starts: one more in flight.
+    pub(super) fn call_started(&self, hot: &Hot) {
+        hot.in_flight.inc();
     }
 
     /// A call ended with `outcome` (`None`: ok) after `took`.
-    pub(super) fn call_ended(&self, cattackle: &str, outcome: Option<ErrorKind>, took: Duration) {
-        self.in_flight.get_or_create(&by(cattackle)).dec();
-        let outcome = outcome.map_or("ok", ErrorKind::as_str).to_owned();
-        let labels = ByOutcome {
-            cattackle: cattackle.to_owned(),
-            outcome,
-        };
-        self.calls.get_or_create(&labels).inc();
-        self.call_seconds
-            .get_or_create(&by(cattackle))
-            .observe(took.as_secs_f64());
-    }
-
-    /// An attempt ended after `took`.
-    pub(super) fn attempt_ended(&self, cattackle: &str, took: Duration) {
-        self.attempt_seconds
-            .get_or_create(&by(cattackle))
-            .observe(took.as_secs_f64());
+    pub(super) fn call_ended(
+        &self,
+        hot: &Hot,
+        cattackle: &str,
+        outcome: Option<ErrorKind>,
+        took: Duration,
+    ) {
+        hot.in_flight.dec();
+        match outcome {
+            None => {
+                hot.ok.inc();
+            }
+            Some(kind) => {
+                let labels = ByOutcome {
+                    cattackle: cattackle.to_owned(),
+                    outcome: kind.as_str().to_owned(),
+                };
+                self.calls.get_or_create(&labels).inc();
+            }
+        }
+        hot.call_seconds.observe(took.as_secs_f64());
     }
 
     /// Counts what an event says.
     pub(super) fn observe(&self, event: &ManagerEvent) {
         match event {
-            ManagerEvent::AttemptStarted {
-                cattackle, attempt, ..
-            } => {
-                self.attempts.get_or_create(&by(cattackle)).inc();
-                if *attempt > 1 {
-                    self.retries.get_or_create(&by(cattackle)).inc();
-                }
-            }
-            ManagerEvent::AttemptFailed {
-                cattackle, kind, ..
-            } if *kind == ErrorKind::TimedOut => {
-                self.timeouts.get_or_create(&by(cattackle)).inc();
-            }
+            // Attempts are counted on the call path (see [`Hot`]), without an event.
             ManagerEvent::CallRejected {
                 cattackle, kind, ..
             } => {
@@ -274,6 +337,13 @@ impl Metrics {
                     from.as_str(),
                     to.as_str(),
                 ));
+            }
+            ManagerEvent::KeepAlive { cattackle, ok, .. } => {
+                let labels = ByOutcome {
+                    cattackle: cattackle.clone(),
+                    outcome: if *ok { "answered" } else { "missed" }.to_owned(),
+                };
+                self.probes.get_or_create(&labels).inc();
             }
             ManagerEvent::SessionOpened { cattackle, .. } => {
                 self.sessions_opened.get_or_create(&by(cattackle)).inc();
@@ -337,6 +407,15 @@ impl Metrics {
                 }
                 if let Some(c) = self.rejections.get(&reason(name, kind)) {
                     m.rejections.insert(kind.to_owned(), c.get());
+                }
+            }
+            for outcome in ["answered", "missed"] {
+                let labels = ByOutcome {
+                    cattackle: name.clone(),
+                    outcome: outcome.to_owned(),
+                };
+                if let Some(c) = self.probes.get(&labels) {
+                    m.keepalive_probes.insert(outcome.to_owned(), c.get());
                 }
             }
             for (_, why) in seen.closed.iter().filter(|(c, _)| c == name) {

@@ -10,6 +10,7 @@ mod error;
 mod event;
 mod guard;
 mod imp;
+mod keepalive;
 mod lease;
 mod metrics;
 mod open;

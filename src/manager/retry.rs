@@ -30,6 +30,7 @@ impl Core {
         let mut reached = false;
         let mut attempt = 1;
         let mut last: Option<CattackleError> = None;
+        let hot = self.metrics.hot(name);
         self.deposit(config);
         loop {
             if let (Some(end), Some(deadline)) = (end, mcp.deadline)
@@ -48,7 +49,7 @@ impl Core {
             };
             let params =
                 CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments.clone());
-            self.report(|| ManagerEvent::AttemptStarted {
+            self.report_attempt(|| ManagerEvent::AttemptStarted {
                 cattackle: name.to_owned(),
                 call,
                 attempt,
@@ -61,18 +62,20 @@ impl Core {
                 message: error.to_string(),
                 retry_in,
             };
+            hot.attempt_started(attempt);
             let began = Instant::now();
             let result = self.attempt(config, params, end).await;
-            self.metrics.attempt_ended(name, began.elapsed());
+            let timed_out = matches!(&result, Err(e) if e.kind() == super::ErrorKind::TimedOut);
+            hot.attempt_ended(began.elapsed(), timed_out);
             self.record(config, ticket, &result);
             let error = match result {
                 Ok(response) => return Ok(response),
                 Err(e) if !e.is_retryable() => {
-                    self.report(|| failed(&e, None));
+                    self.report_attempt(|| failed(&e, None));
                     return Err(e);
                 }
                 Err(e) if !idempotent && outcome_unknown(&e) => {
-                    self.report(|| failed(&e, None));
+                    self.report_attempt(|| failed(&e, None));
                     return Err(CattackleError::OutcomeUnknown {
                         cattackle: name.to_owned(),
                         command: tool.to_owned(),
@@ -83,7 +86,7 @@ impl Core {
             };
             reached |= error.may_have_reached();
             if attempt >= attempts {
-                self.report(|| failed(&error, None));
+                self.report_attempt(|| failed(&error, None));
                 // The caller gets the error; logging it here too would say it twice.
                 tracing::debug!(
                     cattackle = name,
@@ -107,19 +110,19 @@ impl Core {
             }
             if let Some(rejected) = self.blocked_after(config, call, delay) {
                 // The failure opened the breaker: no retry can go through it.
-                self.report(|| failed(&error, None));
+                self.report_attempt(|| failed(&error, None));
                 return Err(rejected);
             }
             let error = match self.withdraw(config, call, error) {
                 Ok(error) => error,
                 Err(empty) => {
                     if let CattackleError::Unavailable { last: Some(l), .. } = &empty {
-                        self.report(|| failed(l, None));
+                        self.report_attempt(|| failed(l, None));
                     }
                     return Err(empty);
                 }
             };
-            self.report(|| failed(&error, Some(delay)));
+            self.report_attempt(|| failed(&error, Some(delay)));
             tracing::warn!(
                 cattackle = name,
                 "attempt {attempt} of {attempts} failed ({}): {}; retrying in {delay:?}",

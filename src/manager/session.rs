@@ -32,6 +32,8 @@ pub(crate) struct Session {
 struct Usage {
     in_flight: usize,
     retired: Option<Retirement>,
+    /// When a call last stopped using it (or it opened), for `idle_timeout` and keep-alive.
+    last_used: Option<tokio::time::Instant>,
 }
 
 /// Why and how a retired session is to be closed.
@@ -98,7 +100,10 @@ impl Session {
             pid: resource.pid(),
             client,
             resource: Mutex::new(Some(resource)),
-            usage: Mutex::new(Usage::default()),
+            usage: Mutex::new(Usage {
+                last_used: Some(tokio::time::Instant::now()),
+                ..Usage::default()
+            }),
             ended: tokio::sync::watch::Sender::new(false),
         }
     }
@@ -146,11 +151,27 @@ impl Session {
         lock(&self.usage).in_flight += 1;
     }
 
+    /// Since when nobody has used it (its last call ended, or it opened): `None` while calls
+    /// are in flight, or once it is retired.
+    pub(crate) fn idle_since(&self) -> Option<tokio::time::Instant> {
+        let usage = lock(&self.usage);
+        if usage.in_flight > 0 || usage.retired.is_some() {
+            return None;
+        }
+        Some(usage.last_used.unwrap_or_else(tokio::time::Instant::now))
+    }
+
+    /// Whether it is retired (no new call starts on it).
+    pub(crate) fn is_retired(&self) -> bool {
+        lock(&self.usage).retired.is_some()
+    }
+
     /// A call stops using the session: when it was the last one on a retired session, the
     /// retirement to carry out now.
     pub(crate) fn release(&self) -> Option<Retirement> {
         let mut usage = lock(&self.usage);
         usage.in_flight = usage.in_flight.saturating_sub(1);
+        usage.last_used = Some(tokio::time::Instant::now());
         if usage.in_flight > 0 {
             return None;
         }
@@ -223,5 +244,10 @@ impl Session {
     pub(crate) async fn ended(&self) {
         let mut ended = self.ended.subscribe();
         let _ = ended.wait_for(|ended| *ended).await;
+    }
+
+    /// Turns true when the session has ended (for watchers that must not keep it alive).
+    pub(crate) fn ended_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.ended.subscribe()
     }
 }

@@ -439,3 +439,23 @@ fn bad_resilience_keys_are_positioned() {
     let zero = with("[cattackle.mcp]\ndeadline = 0");
     assert!(zero[0].contains("`cattackle.mcp.deadline`"), "{zero:?}");
 }
+
+#[test]
+fn keepalive_keys_are_read() {
+    let text = MINIMAL.replace(
+        "[cattackle.mcp.transport]",
+        "[cattackle.mcp]\nkeepalive_interval = 15\nkeepalive_failures = 3\nidle_timeout = 600\n\
+         reconnect = \"eager\"\n[cattackle.mcp.transport]",
+    );
+    let c = load_str("cattackle.toml", &text).unwrap().config;
+    assert_eq!(c.mcp.keepalive_interval, Some(Duration::from_secs(15)));
+    assert_eq!(c.mcp.keepalive_failures, 3);
+    assert_eq!(c.mcp.idle_timeout, Some(Duration::from_secs(600)));
+    assert_eq!(c.mcp.reconnect, cattackle_harness::config::Reconnect::Eager);
+    let bad = MINIMAL.replace(
+        "[cattackle.mcp.transport]",
+        "[cattackle.mcp]\nreconnect = \"eagr\"\n[cattackle.mcp.transport]",
+    );
+    let e = load_str("cattackle.toml", &bad).unwrap_err().render();
+    assert!(e.contains("did you mean `eager`"), "{e}");
+}
