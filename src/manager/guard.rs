@@ -70,18 +70,37 @@ impl Core {
         call: u64,
         retry_after: std::time::Duration,
     ) -> CattackleError {
+        self.unavailable(
+            config,
+            call,
+            Unavailability::CircuitOpen,
+            Some(retry_after),
+            None,
+        )
+    }
+
+    /// The cattackle is unavailable to call `call`: the typed error (with its fallback), reported
+    /// as a rejection.
+    fn unavailable(
+        &self,
+        config: &CattackleConfig,
+        call: u64,
+        why: Unavailability,
+        retry_after: Option<std::time::Duration>,
+        last: Option<CattackleError>,
+    ) -> CattackleError {
         let error = CattackleError::Unavailable {
             cattackle: config.name.clone(),
-            why: Unavailability::CircuitOpen,
-            retry_after: Some(retry_after),
+            why,
+            retry_after,
             fallback: config.mcp.fallback.clone(),
-            last: None,
+            last: last.map(Box::new),
         };
         self.report(|| ManagerEvent::CallRejected {
             cattackle: config.name.clone(),
             call,
             kind: error.kind(),
-            retry_after: Some(retry_after),
+            retry_after,
         });
         error
     }
@@ -188,20 +207,8 @@ impl Core {
         call: u64,
         (in_flight, pending): (u32, u32),
     ) -> CattackleError {
-        let error = CattackleError::Unavailable {
-            cattackle: config.name.clone(),
-            why: Unavailability::BulkheadFull { in_flight, pending },
-            retry_after: None,
-            fallback: config.mcp.fallback.clone(),
-            last: None,
-        };
-        self.report(|| ManagerEvent::CallRejected {
-            cattackle: config.name.clone(),
-            call,
-            kind: error.kind(),
-            retry_after: None,
-        });
-        error
+        let why = Unavailability::BulkheadFull { in_flight, pending };
+        self.unavailable(config, call, why, None, None)
     }
 }
 
@@ -227,20 +234,8 @@ impl Core {
         if budget.withdraw() {
             return Ok(last);
         }
-        let error = CattackleError::Unavailable {
-            cattackle: config.name.clone(),
-            why: Unavailability::RetryBudgetEmpty,
-            retry_after: None,
-            fallback: config.mcp.fallback.clone(),
-            last: Some(Box::new(last)),
-        };
-        self.report(|| ManagerEvent::CallRejected {
-            cattackle: config.name.clone(),
-            call,
-            kind: error.kind(),
-            retry_after: None,
-        });
-        Err(error)
+        let why = Unavailability::RetryBudgetEmpty;
+        Err(self.unavailable(config, call, why, None, Some(last)))
     }
 
     fn budget(&self, config: &CattackleConfig) -> Option<Arc<TpsBudget>> {
