@@ -28,6 +28,8 @@ pub(super) struct Core {
     pub(super) breakers: Mutex<HashMap<String, Breaker>>,
     /// Each cattackle's bulkhead, for those that configure `max_in_flight`.
     pub(super) bulkheads: Bulkheads,
+    /// Whether any configuration has used a breaker, bulkhead or retry budget yet.
+    pub(super) guarded: std::sync::atomic::AtomicBool,
     /// Bumped when every session is closed: an eager reconnection under way stops.
     pub(super) generation: AtomicU64,
     /// Counts of everything the manager does.

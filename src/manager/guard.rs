@@ -28,9 +28,10 @@ impl Core {
         call: u64,
     ) -> Result<Option<Ticket>, CattackleError> {
         let Some(breaker_config) = &config.mcp.breaker else {
-            lock(&self.breakers).remove(&config.name);
+            self.forget(&self.breakers, &config.name);
             return Ok(None);
         };
+        self.guarding();
         let mut breakers = lock(&self.breakers);
         let breaker = breakers
             .entry(config.name.clone())
@@ -155,9 +156,10 @@ impl Core {
         end: Option<Instant>,
     ) -> Result<Place, CattackleError> {
         let Some(max) = config.mcp.max_in_flight else {
-            lock(&self.bulkheads).remove(&config.name);
+            self.forget(&self.bulkheads, &config.name);
             return Ok(Place { _permit: None });
         };
+        self.guarding();
         let limits = (max, config.mcp.max_pending);
         let (places, waiting) = {
             let mut all = lock(&self.bulkheads);
@@ -213,6 +215,22 @@ impl Core {
 }
 
 impl Core {
+    /// Drops the cattackle's state in `map` (a reload removed the feature). Until some
+    /// configuration has used a breaker, bulkhead or budget there is none to drop, and the call
+    /// path takes no lock for it.
+    fn forget<T>(&self, map: &std::sync::Mutex<std::collections::HashMap<String, T>>, name: &str) {
+        if self.guarded.load(Ordering::Relaxed) {
+            lock(map).remove(name);
+        }
+    }
+
+    /// Notes that a configuration uses a breaker, bulkhead or budget (see [`Self::forget`]).
+    fn guarding(&self) {
+        if !self.guarded.load(Ordering::Relaxed) {
+            self.guarded.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Puts the call's deposit in the cattackle's retry budget (none configured: nothing).
     pub(super) fn deposit(&self, config: &CattackleConfig) {
         if let Some(budget) = self.budget(config) {
@@ -240,9 +258,10 @@ impl Core {
 
     fn budget(&self, config: &CattackleConfig) -> Option<Arc<TpsBudget>> {
         let Some(wanted) = &config.mcp.retry_budget else {
-            lock(&self.budgets).remove(&config.name);
+            self.forget(&self.budgets, &config.name);
             return None;
         };
+        self.guarding();
         let mut budgets = lock(&self.budgets);
         let (made_with, budget) = budgets
             .entry(config.name.clone())

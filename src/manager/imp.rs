@@ -64,6 +64,7 @@ impl McpClientManager {
                 budgets: Default::default(),
                 metrics: Default::default(),
                 generation: AtomicU64::new(0),
+                guarded: Default::default(),
             }),
         }
     }
@@ -204,7 +205,7 @@ impl McpClientManager {
         let result = match self.core.enter(config, call, end).await {
             Ok(_place) => {
                 self.core
-                    .call_with_retries(config, tool, arguments, call, end)
+                    .call_with_retries(config, tool, arguments, call, end, &hot)
                     .await
             }
             Err(rejected) => Err(rejected),

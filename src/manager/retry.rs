@@ -7,13 +7,14 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use tokio::time::Instant;
 
 use super::core::Core;
+use super::metrics::Hot;
 use super::{Backoff, CattackleError, ManagerEvent};
 use crate::config::CattackleConfig;
 
 impl Core {
     /// Calls `tool` with `arguments` as the configuration's retry policy says; `call` is its
     /// number within the manager, which its events carry and its jitter is drawn from; `end`
-    /// is when its deadline passes.
+    /// is when its deadline passes; `hot` its cattackle's call-path metrics.
     pub(super) async fn call_with_retries(
         self: &Arc<Self>,
         config: &CattackleConfig,
@@ -21,6 +22,7 @@ impl Core {
         arguments: serde_json::Map<String, serde_json::Value>,
         call: u64,
         end: Option<Instant>,
+        hot: &Hot,
     ) -> Result<CallToolResult, CattackleError> {
         let name = config.name.as_str();
         let mcp = &config.mcp;
@@ -30,7 +32,6 @@ impl Core {
         let mut reached = false;
         let mut attempt = 1;
         let mut last: Option<CattackleError> = None;
-        let hot = self.metrics.hot(name);
         self.deposit(config);
         loop {
             if let (Some(end), Some(deadline)) = (end, mcp.deadline)

@@ -67,3 +67,36 @@ async fn without_a_breaker_table_the_original_behaviour_stays() {
     assert_eq!(manager.breaker_state("mock"), None);
     assert_eq!(mock.calls().len(), 10, "every call was sent");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_without_the_breaker_drops_its_state() {
+    let mock = Mock::new(ok("fine")).then(Step::Error(-32603, "down"));
+    let manager = mock.manager();
+    let with = config("max_retries = 0\n[cattackle.mcp.breaker]\nconsecutive_failures = 1");
+    assert!(
+        manager
+            .call(&with, "echo", Payload::text("x"))
+            .await
+            .is_err()
+    );
+    assert_eq!(manager.breaker_state("mock"), Some(BreakerState::Open));
+    let without = config("max_retries = 0");
+    assert_eq!(
+        manager
+            .call(&without, "echo", Payload::text("y"))
+            .await
+            .unwrap()
+            .data,
+        "fine"
+    );
+    assert_eq!(manager.breaker_state("mock"), None, "no breaker, no state");
+    manager
+        .call(&with, "echo", Payload::text("z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        manager.breaker_state("mock"),
+        Some(BreakerState::Closed),
+        "the breaker comes back fresh, not open"
+    );
+}
