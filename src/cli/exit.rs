@@ -10,7 +10,8 @@ pub(crate) const EXIT_FAILED: u8 = 1;
 /// Bad usage or bad configuration: nothing was sent, or nothing was run.
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// The cattackle could not be started or reached (spawn, connect, handshake, a connection lost
-/// mid-call; retries exhausted on those), or is unavailable (breaker open, bulkhead full).
+/// mid-call, HTTP 429 or 503; retries exhausted on those), or is unavailable (breaker open,
+/// bulkhead full, retry budget empty).
 pub(crate) const EXIT_UNREACHABLE: u8 = 3;
 /// The call timed out (retries exhausted on timeouts, or its deadline passed).
 pub(crate) const EXIT_TIMED_OUT: u8 = 4;
@@ -23,7 +24,8 @@ Exit codes (every subcommand):
      contract violation), or a trial failed
   2  bad usage or invalid configuration (nothing was sent or run)
   3  the cattackle could not be started or reached (spawn, connect, handshake, connection
-     lost), or is unavailable (circuit breaker open, bulkhead full; its fallback on stdout)
+     lost, HTTP 429 or 503), or is unavailable (circuit breaker open, bulkhead full, retry
+     budget empty; its fallback on stdout)
   4  the call timed out, or its deadline passed";
 
 /// The exit code of a call that failed with `error`: for retries exhausted, the code of the
@@ -39,6 +41,9 @@ pub(crate) fn of_error(error: &CattackleError) -> u8 {
             EXIT_USAGE
         }
         CattackleError::NotSent { .. } | CattackleError::TransportClosed { .. } => EXIT_UNREACHABLE,
+        CattackleError::HttpStatus {
+            status: 429 | 503, ..
+        } => EXIT_UNREACHABLE,
         CattackleError::TimedOut {
             phase: Phase::Call, ..
         } => EXIT_TIMED_OUT,

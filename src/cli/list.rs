@@ -1,13 +1,26 @@
 //! `cattackle list`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cattackle_harness::config::{TransportConfig, scan_dir};
 use cattackle_harness::transport::public_url;
 
 use super::{EXIT_OK, EXIT_USAGE};
 
-pub(crate) fn run(dir: &Path) -> u8 {
+#[derive(clap::Args, Debug)]
+pub(crate) struct ListArgs {
+    /// A directory whose immediate children hold `cattackle.toml` files.
+    #[arg(default_value = "cattackles")]
+    dir: PathBuf,
+    /// Also start each cattackle and ask it for its tools (`tools/list`): show which declared
+    /// commands it lists, its annotations (`idempotentHint`, `readOnlyHint`, `destructiveHint`)
+    /// beside the `idempotent` setting that retries follow, and the tools it lists undeclared.
+    #[arg(long)]
+    tools: bool,
+}
+
+pub(crate) async fn run(args: ListArgs) -> u8 {
+    let dir = args.dir.as_path();
     let entries = match scan_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -24,6 +37,7 @@ pub(crate) fn run(dir: &Path) -> u8 {
     }
     let mut failed = 0;
     let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> = Default::default();
+    let mut loaded_configs = Vec::new();
     for entry in entries {
         match entry {
             Ok(loaded) => {
@@ -32,14 +46,10 @@ pub(crate) fn run(dir: &Path) -> u8 {
                 for warning in routing_warnings(&c.name, &source, &mut seen) {
                     eprintln!("warning: {warning}");
                 }
-                println!("{} {} ({})", c.name, c.version, transport(&c.mcp.transport));
-                println!("  {}", c.description);
-                for (command, info) in &c.commands {
-                    println!("  /{}_{command}  {}", c.name, info.description);
-                }
                 if !loaded.warnings.is_empty() {
                     eprintln!("{}", loaded.render_warnings());
                 }
+                loaded_configs.push(loaded.config);
             }
             Err(e) => {
                 failed += 1;
@@ -47,9 +57,35 @@ pub(crate) fn run(dir: &Path) -> u8 {
             }
         }
     }
+    let listed = if args.tools {
+        super::list_tools::ask_all(&loaded_configs).await
+    } else {
+        Vec::new()
+    };
+    let mut unreachable = None;
+    for (i, c) in loaded_configs.iter().enumerate() {
+        println!("{} {} ({})", c.name, c.version, transport(&c.mcp.transport));
+        println!("  {}", c.description);
+        match listed.get(i) {
+            None => {
+                for (command, info) in &c.commands {
+                    println!("  /{}_{command}  {}", c.name, info.description);
+                }
+            }
+            Some(tools) => {
+                if let Err(code) = super::list_tools::print(c, tools) {
+                    unreachable.get_or_insert(code);
+                }
+            }
+        }
+    }
     if failed > 0 {
         eprintln!("{failed} cattackle(s) failed to load");
         return EXIT_USAGE;
+    }
+    if let Some(code) = unreachable {
+        eprintln!("some cattackle(s) could not be asked for their tools");
+        return code;
     }
     EXIT_OK
 }

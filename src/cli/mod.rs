@@ -3,6 +3,7 @@
 mod call;
 mod exit;
 mod list;
+mod list_tools;
 pub(crate) mod logging;
 mod mock_server;
 mod schema;
@@ -31,11 +32,7 @@ enum Command {
     Call(call::CallArgs),
     /// List the cattackles of a cattackles directory, with their commands and transports.
     #[command(after_help = EXIT_CODES)]
-    List {
-        /// A directory whose immediate children hold `cattackle.toml` files.
-        #[arg(default_value = "cattackles")]
-        dir: PathBuf,
-    },
+    List(list::ListArgs),
     /// Run scenario files (YAML) through the client manager against mocks and real cattackles.
     #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
@@ -58,7 +55,6 @@ pub(crate) fn run(cli: Cli) -> u8 {
     let command = match cli.command {
         Command::Test(args) => return test::run_tests(args),
         Command::Schema => return schema::run(),
-        Command::List { dir } => return list::run(&dir),
         other => other,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -75,7 +71,8 @@ pub(crate) fn run(cli: Cli) -> u8 {
         match command {
             Command::Call(args) => call::run(args).await,
             Command::MockServer(args) => mock_server::run(args).await,
-            Command::List { .. } | Command::Test(_) | Command::Schema => {
+            Command::List(args) => list::run(args).await,
+            Command::Test(_) | Command::Schema => {
                 unreachable!("handled above")
             }
         }

@@ -73,6 +73,9 @@ pub struct McpConfig {
     /// One bound over the whole call, attempts and backoff included. Default none (each attempt
     /// bounded by `timeout` alone, as in the original).
     pub deadline: Option<Duration>,
+    /// Longest wait an HTTP `Retry-After` (on 429 and 5xx answers) may impose before a retry:
+    /// it replaces the computed backoff when longer, up to this. Default 30 s.
+    pub max_retry_after: Duration,
     /// `[cattackle.mcp.breaker]`: off unless the table is present.
     pub breaker: Option<BreakerConfig>,
     /// `[cattackle.mcp.retry_budget]`: off unless the table is present.
@@ -191,6 +194,7 @@ impl McpConfig {
             max_message_size: Self::DEFAULT_MAX_MESSAGE_SIZE,
             protocol: Protocol::default(),
             deadline: None,
+            max_retry_after: Duration::from_secs(30),
             breaker: None,
             retry_budget: None,
             max_in_flight: None,

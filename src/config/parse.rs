@@ -38,6 +38,7 @@ const MCP_KEYS: &[&str] = &[
     "max_message_size",
     "protocol",
     "deadline",
+    "max_retry_after",
     "breaker",
     "retry_budget",
     "max_in_flight",
@@ -428,6 +429,9 @@ impl Walker<'_> {
                 "deadline" => self
                     .seconds(value, &key_path, false)
                     .map(|d| slot.map(|m| m.deadline = Some(d))),
+                "max_retry_after" => self
+                    .seconds(value, &key_path, true)
+                    .map(|d| slot.map(|m| m.max_retry_after = d)),
                 "breaker" => self
                     .breaker(value, &key_path)
                     .map(|b| slot.map(|m| m.breaker = Some(b))),

@@ -22,7 +22,7 @@ use super::lease::Lease;
 use super::session::Retirement;
 use super::{CattackleError, Phase};
 use crate::config::CattackleConfig;
-use crate::transport::is_session_expired;
+use crate::transport::{http_refusal, is_session_expired};
 use crate::util::deadline_after;
 
 /// How long a timed-out attempt waits for its cancellation to be handed to the transport.
@@ -109,7 +109,7 @@ impl Core {
 
     /// The call failed: a typed error, and the session retired when the contract asks for a
     /// fresh one (JSON-RPC errors, a dead or expired transport).
-    fn failed(
+    pub(super) fn failed(
         &self,
         config: &CattackleConfig,
         lease: &Lease,
@@ -159,6 +159,16 @@ impl Core {
                     Some("session expired"),
                 )
             }
+            ServiceError::TransportSend(e) if let Some(refusal) = http_refusal(&*e.error) => (
+                CattackleError::HttpStatus {
+                    cattackle: name.to_owned(),
+                    status: refusal.status,
+                    retry_after: refusal.retry_after,
+                },
+                // A rate limit is about this client's pace, not the session's health: the retry
+                // keeps the session (a new one would cost the limited server a handshake).
+                (refusal.status != 429).then_some("HTTP 5xx"),
+            ),
             other => {
                 let mut detail = describe_service(&other);
                 if let Some(reason) = lease.session.close_reason() {

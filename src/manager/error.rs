@@ -50,11 +50,13 @@ pub enum ErrorKind {
     DeadlineExceeded,
     /// [`CattackleError::OutcomeUnknown`]
     OutcomeUnknown,
+    /// [`CattackleError::HttpStatus`]
+    HttpStatus,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::UnknownCommand,
         Self::NotSent,
         Self::TimedOut,
@@ -71,6 +73,7 @@ impl ErrorKind {
         Self::RetryBudgetExhausted,
         Self::DeadlineExceeded,
         Self::OutcomeUnknown,
+        Self::HttpStatus,
     ];
 
     /// `snake_case` name, as used in scenarios and reports.
@@ -92,6 +95,7 @@ impl ErrorKind {
             Self::RetryBudgetExhausted => "retry_budget_exhausted",
             Self::DeadlineExceeded => "deadline_exceeded",
             Self::OutcomeUnknown => "outcome_unknown",
+            Self::HttpStatus => "http_status",
         }
     }
 }
@@ -167,6 +171,17 @@ pub enum CattackleError {
         cattackle: String,
         /// What the transport said.
         detail: String,
+    },
+    /// An HTTP cattackle refused the request with 429 or a 5xx status and no JSON-RPC error in
+    /// the body. 429 and 503 say the request was not processed; other 5xx may have run it.
+    #[error("{}", http_status(cattackle, *status, *retry_after))]
+    HttpStatus {
+        /// The cattackle.
+        cattackle: String,
+        /// The HTTP status.
+        status: u16,
+        /// The answer's `Retry-After`, as a wait from when it came, if it had a valid one.
+        retry_after: Option<Duration>,
     },
     /// The cattackle answered with a JSON-RPC error.
     #[error("cattackle '{cattackle}' returned JSON-RPC error {code}: {message}")]
@@ -320,6 +335,7 @@ impl CattackleError {
                 ..
             } => ErrorKind::RetryBudgetExhausted,
             Self::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
+            Self::HttpStatus { .. } => ErrorKind::HttpStatus,
             Self::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
         }
     }
@@ -341,7 +357,10 @@ impl CattackleError {
     /// Answers that are wrong or refuse the input say the server is up, and do not count.
     pub fn is_health_failure(&self) -> bool {
         match self {
-            Self::NotSent { .. } | Self::TimedOut { .. } | Self::TransportClosed { .. } => true,
+            Self::NotSent { .. }
+            | Self::TimedOut { .. }
+            | Self::TransportClosed { .. }
+            | Self::HttpStatus { .. } => true,
             Self::JsonRpc { code, .. } => *code == -32603 || (-32099..=-32000).contains(code),
             _ => false,
         }
@@ -355,8 +374,18 @@ impl CattackleError {
             Self::NotSent { .. }
                 | Self::TimedOut { .. }
                 | Self::TransportClosed { .. }
+                | Self::HttpStatus { .. }
                 | Self::JsonRpc { .. }
         )
+    }
+
+    /// How long the cattackle asked to be left alone before the next attempt (an HTTP
+    /// `Retry-After`), if it did.
+    pub fn retry_after_hint(&self) -> Option<Duration> {
+        match self {
+            Self::HttpStatus { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     /// Whether the request may have reached the cattackle (and so may have had effects).
@@ -366,6 +395,8 @@ impl CattackleError {
                 false
             }
             Self::TimedOut { phase, .. } => *phase == Phase::Call,
+            // "Too many requests" and "unavailable" refuse the request before it runs.
+            Self::HttpStatus { status, .. } => !matches!(status, 429 | 503),
             Self::Exhausted { reached, .. } => *reached,
             Self::Unavailable { last, .. } => last.as_ref().is_some_and(|l| l.may_have_reached()),
             Self::DeadlineExceeded { last, .. } => {
@@ -416,6 +447,19 @@ fn timed_out(cattackle: &str, phase: Phase, after: Duration, context: &Option<St
         }
     };
     what + &context_suffix(context)
+}
+
+fn http_status(cattackle: &str, status: u16, retry_after: Option<Duration>) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map_or(String::new(), |r| format!(" {r}"));
+    let after = retry_after.map_or(String::new(), |d| {
+        format!(" with Retry-After {}s", python_secs(d))
+    });
+    format!(
+        "cattackle '{cattackle}' answered HTTP {status}{reason}{after} (no JSON-RPC error in the body)"
+    )
 }
 
 fn unavailable(

@@ -217,6 +217,16 @@ impl McpClientManager {
         result
     }
 
+    /// The tools the cattackle lists (`tools/list`, every page), on its session: one request
+    /// bounded by `timeout`, not retried and not counted as a call. Their annotations (such as
+    /// `idempotentHint`) are the server's hints; retries follow `commands.<cmd>.idempotent`.
+    pub async fn list_tools(
+        &self,
+        config: &CattackleConfig,
+    ) -> Result<Vec<rmcp::model::Tool>, CattackleError> {
+        self.core.list_tools(config).await
+    }
+
     /// Closes the cattackle's session, if any, and waits for it to end: at once when it is idle,
     /// else when the calls in flight on it have ended (each bounded by its timeout); then the
     /// process gets `grace`. Unknown names are a no-op.

@@ -20,6 +20,7 @@ mod response;
 mod retry;
 mod session;
 mod slot;
+mod tools;
 
 pub use backoff::Backoff;
 pub use breaker::BreakerState;

@@ -106,8 +106,30 @@ impl Core {
                 });
             }
             let mut delay = delays.next().unwrap_or_default();
+            // The server's `Retry-After`, up to `max_retry_after`, when longer than the backoff.
+            let asked = error
+                .retry_after_hint()
+                .map(|d| d.min(mcp.max_retry_after))
+                .filter(|d| *d > delay);
+            if let Some(asked) = asked {
+                delay = asked;
+            }
             if let Some(end) = end {
-                delay = delay.min(end.saturating_duration_since(Instant::now()));
+                let left = end.saturating_duration_since(Instant::now());
+                if let (Some(asked), Some(deadline)) = (asked, mcp.deadline)
+                    && asked > left
+                {
+                    // The server asked us to come back after the deadline: waiting for it
+                    // would only end in the same error, later.
+                    self.report_attempt(|| failed(&error, None));
+                    return Err(CattackleError::DeadlineExceeded {
+                        cattackle: name.to_owned(),
+                        deadline,
+                        attempts: attempt,
+                        last: Some(Box::new(error)),
+                    });
+                }
+                delay = delay.min(left);
             }
             if let Some(rejected) = self.blocked_after(config, call, delay) {
                 // The failure opened the breaker: no retry can go through it.
@@ -137,14 +159,17 @@ impl Core {
     }
 }
 
-/// Whether a failed attempt may have run the tool: its request was sent, and then it timed out
-/// or the connection was lost. (A JSON-RPC error is an answer: the outcome is known.)
+/// Whether a failed attempt may have run the tool: its request was sent, and then it timed out,
+/// the connection was lost, or an HTTP 5xx other than 503 came back. (A JSON-RPC error is an
+/// answer, and 429 or 503 a refusal: the outcome is known.)
 fn outcome_unknown(error: &CattackleError) -> bool {
-    matches!(
-        error,
+    match error {
         CattackleError::TimedOut {
             phase: super::Phase::Call,
             ..
-        } | CattackleError::TransportClosed { .. }
-    )
+        }
+        | CattackleError::TransportClosed { .. } => true,
+        CattackleError::HttpStatus { .. } => error.may_have_reached(),
+        _ => false,
+    }
 }

@@ -45,7 +45,11 @@ pub(crate) fn discover_result() -> Value {
 pub(crate) fn tools_list<'a>(tools: impl Iterator<Item = (&'a String, &'a Tool)>) -> Value {
     let tools: Vec<Value> = tools
         .map(|(name, tool)| {
-            json!({ "name": name, "description": tool.description, "inputSchema": tool.input_schema })
+            let mut listed = json!({ "name": name, "description": tool.description, "inputSchema": tool.input_schema });
+            if let Some(annotations) = &tool.annotations {
+                listed["annotations"] = annotations.clone();
+            }
+            listed
         })
         .collect();
     json!({ "tools": tools })

@@ -243,20 +243,58 @@ impl StreamableHttpClient for SessionClient {
     }
 }
 
-/// Whether an rmcp transport error says the server no longer knows the session (HTTP 404): the
-/// server restarted, or expired it.
-pub(crate) fn is_session_expired(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The rmcp HTTP error somewhere in `error`'s chain of sources.
+fn http_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a StreamableHttpError<reqwest::Error>> {
     let mut current = Some(error);
     while let Some(e) = current {
-        if matches!(
-            e.downcast_ref::<StreamableHttpError<reqwest::Error>>(),
-            Some(StreamableHttpError::SessionExpired)
-        ) {
-            return true;
+        if let Some(found) = e.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+            return Some(found);
         }
         current = e.source();
     }
-    false
+    None
+}
+
+/// Whether an rmcp transport error says the server no longer knows the session (HTTP 404): the
+/// server restarted, or expired it.
+pub(crate) fn is_session_expired(error: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(http_error(error), Some(StreamableHttpError::SessionExpired))
+}
+
+/// An HTTP 429 or 5xx answer that carried no JSON-RPC error: its status, and its `Retry-After`
+/// as a wait from now (delta-seconds, or an HTTP date), when it had a valid one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HttpRefusal {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// The HTTP refusal an rmcp transport error carries, if it is one.
+pub(crate) fn http_refusal(error: &(dyn std::error::Error + 'static)) -> Option<HttpRefusal> {
+    match http_error(error) {
+        Some(StreamableHttpError::HttpStatus(e)) => Some(HttpRefusal {
+            status: e.status,
+            retry_after: e
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, std::time::SystemTime::now())),
+        }),
+        _ => None,
+    }
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): delta-seconds, or an HTTP date, as a wait from `now` (a
+/// date in the past is no wait). Anything else is ignored, as the RFC's readers do.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is "a very long time": saturate, the cap applies later.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or_default())
 }
 
 /// The cause inside rmcp's `StreamableHttpError::Client`, which rmcp does not link as a source
@@ -267,5 +305,35 @@ pub(crate) fn unlinked_source<'a>(
     match error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
         Some(StreamableHttpError::Client(inner)) => Some(inner),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(90))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        for junk in ["", "-1", "1.5", "soon", "2 seconds"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
     }
 }

@@ -26,4 +26,4 @@ pub use stdio::StdioConnector;
 pub use websocket::public_url;
 
 pub use http::SessionClient;
-pub(crate) use http::{is_session_expired, unlinked_source};
+pub(crate) use http::{http_refusal, is_session_expired, unlinked_source};

@@ -331,3 +331,53 @@ fn list_shows_commands_and_transport_without_secrets() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).starts_with("echo 0.1.0 (stdio: echo-cattackle --transport stdio)"));
 }
+
+#[test]
+fn list_tools_shows_the_servers_hints_beside_the_retry_setting() {
+    // `fixtures/` holds one cattackle directory: the misbehaving mock.
+    let out = cattackle(&["list", "--tools", "fixtures"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("/misbehaving_echo  Echoes the text.  [retried after a timeout; listed, hints: idempotentHint=true readOnlyHint=true]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  + tool `extra` listed by the server, not declared"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.matches("warning:").count(),
+        1,
+        "one warning, for the tool hinted as not idempotent: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "the server hints that `fails` is not idempotent, but a timed-out call is retried"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn list_tools_names_the_cattackle_it_could_not_ask_and_exits_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("gone")).unwrap();
+    std::fs::write(
+        dir.path().join("gone/cattackle.toml"),
+        "name = \"gone\"\nversion = \"1\"\ndescription = \"d\"\ncommands = { go = { description = \"g\" } }\n\
+         [mcp]\nconnect_timeout = 2\n[mcp.transport]\ntype = \"stdio\"\ncommand = \"definitely-not-a-program-here\"\n",
+    )
+    .unwrap();
+    let out = cattackle(&["list", "--tools", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("/gone_go  g"),
+        "the declared commands still show: {stdout}"
+    );
+    assert!(
+        stdout.contains("(its tools could not be listed: cattackle 'gone' could not be started"),
+        "{stdout}"
+    );
+}

@@ -58,6 +58,8 @@ pub struct Tool {
     pub description: String,
     /// Listed in `tools/list`.
     pub input_schema: Value,
+    /// Listed in `tools/list` when set: `{ idempotentHint, readOnlyHint, destructiveHint, … }`.
+    pub annotations: Option<Value>,
     /// Answers in order; the last one repeats. Never empty (see [`Tool::reply`]).
     replies: Vec<Reply>,
 }
@@ -144,6 +146,9 @@ pub(crate) struct ToolSpec {
     /// Listed in `tools/list`. Default `{"type": "object"}`.
     #[serde(default)]
     input_schema: Option<Value>,
+    /// Listed in `tools/list` when set: `{ idempotentHint: false, destructiveHint: true }`.
+    #[serde(default)]
+    annotations: Option<Value>,
     /// Replies in order ("fail twice, then succeed"); the last one repeats.
     #[serde(default)]
     sequence: Option<Vec<ReplySpec>>,
@@ -189,6 +194,7 @@ impl Tool {
         Self {
             description,
             input_schema: serde_json::json!({ "type": "object" }),
+            annotations: None,
             replies: vec![default_reply()],
         }
     }
@@ -226,6 +232,7 @@ impl TryFrom<ToolSpec> for Tool {
             input_schema: spec
                 .input_schema
                 .unwrap_or_else(|| serde_json::json!({ "type": "object" })),
+            annotations: spec.annotations,
             replies,
         })
     }
