@@ -12,12 +12,15 @@
 //! - [`mock`]: the scripted MCP server with faults, over every transport.
 //! - [`harness`]: the runner that drives the full manager through a scenario.
 //! - [`trial`]: trials defined once: discover, expand, name, run, compare with snapshots.
+//! - [`check`]: the conformance runner: a pack of checks against any cattackle or MCP server.
 
 pub mod config;
 pub mod manager;
 pub mod transport;
 mod util;
 
+#[cfg(feature = "harness")]
+pub mod check;
 #[cfg(feature = "harness")]
 pub mod harness;
 #[cfg(feature = "harness")]

@@ -1,6 +1,7 @@
 //! The command line: arguments, dispatch and exit codes.
 
 mod call;
+mod check;
 mod exit;
 mod list;
 mod list_tools;
@@ -36,8 +37,12 @@ enum Command {
     /// Run scenario files (YAML) through the client manager against mocks and real cattackles.
     #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
-    /// Print the JSON Schema of scenario files.
-    Schema,
+    /// Check a cattackle or any MCP server against the conformance pack (lifecycle, tools, the
+    /// cattackle contract, robustness, transport hygiene, wire schema).
+    #[command(after_help = EXIT_CODES)]
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of scenario files (or, with --check-report, of check's JSON).
+    Schema(schema::SchemaArgs),
     /// Serve a scenario's mock on stdin/stdout (used by `stdio-process` scenarios).
     #[command(hide = true)]
     MockServer(mock_server::MockServerArgs),
@@ -54,7 +59,7 @@ impl Cli {
 pub(crate) fn run(cli: Cli) -> u8 {
     let command = match cli.command {
         Command::Test(args) => return test::run_tests(args),
-        Command::Schema => return schema::run(),
+        Command::Schema(args) => return schema::run(&args),
         other => other,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -72,7 +77,8 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::Call(args) => call::run(args).await,
             Command::MockServer(args) => mock_server::run(args).await,
             Command::List(args) => list::run(args).await,
-            Command::Test(_) | Command::Schema => {
+            Command::Check(args) => check::run(args).await,
+            Command::Test(_) | Command::Schema(_) => {
                 unreachable!("handled above")
             }
         }

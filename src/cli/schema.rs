@@ -1,8 +1,20 @@
-//! `cattackle schema`: the JSON Schema of scenario files, for editors.
+//! `cattackle schema`: the JSON Schema of scenario files (for editors), or with
+//! `--check-report` that of `cattackle check --format json`.
 
 use super::EXIT_OK;
 
-pub(crate) fn run() -> u8 {
-    print!("{}", cattackle_harness::scenario::json_schema());
+#[derive(clap::Args, Debug)]
+pub(crate) struct SchemaArgs {
+    /// Print the schema of `cattackle check --format json` instead.
+    #[arg(long)]
+    check_report: bool,
+}
+
+pub(crate) fn run(args: &SchemaArgs) -> u8 {
+    if args.check_report {
+        println!("{}", cattackle_harness::check::report::json_schema());
+    } else {
+        print!("{}", cattackle_harness::scenario::json_schema());
+    }
     EXIT_OK
 }

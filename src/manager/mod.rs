@@ -24,6 +24,8 @@ mod tools;
 
 pub use backoff::Backoff;
 pub use breaker::BreakerState;
+#[cfg(feature = "harness")]
+pub(crate) use error::shown as shown_redacted;
 pub use error::{CattackleError, ErrorKind, Phase, Unavailability};
 pub use event::{ManagerEvent, Observer};
 pub use imp::McpClientManager;

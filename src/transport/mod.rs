@@ -23,6 +23,8 @@ pub use connector::{
 pub(crate) use line_limit::LineLimit;
 pub use memory::MemoryConnector;
 pub use stdio::StdioConnector;
+#[cfg(feature = "harness")]
+pub(crate) use tls::ensure_crypto_provider;
 pub use websocket::public_url;
 
 pub use http::SessionClient;

@@ -168,12 +168,19 @@ pub(crate) async fn connect(
     })
 }
 
-async fn open(
+/// A WebSocket client socket.
+pub(crate) type ClientSocket =
+    WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the socket, asking for subprotocol `mcp` when `subprotocol`; also returns the
+/// subprotocol the server answered with, if any.
+pub(crate) async fn open_raw(
     url: &str,
     headers: &SecretMap,
     max_message_size: usize,
     subprotocol: bool,
-) -> Result<WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, WsError> {
+) -> Result<(ClientSocket, Option<String>), WsError> {
+    super::tls::ensure_crypto_provider();
     let mut request = url.into_client_request()?;
     let target = request.headers_mut();
     for (name, value) in headers.iter() {
@@ -189,9 +196,25 @@ async fn open(
         );
     }
     let config = websocket_config(max_message_size);
-    let (socket, _response) =
+    let (socket, response) =
         tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
-    Ok(socket)
+    let answered = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((socket, answered))
+}
+
+async fn open(
+    url: &str,
+    headers: &SecretMap,
+    max_message_size: usize,
+    subprotocol: bool,
+) -> Result<ClientSocket, WsError> {
+    Ok(open_raw(url, headers, max_message_size, subprotocol)
+        .await?
+        .0)
 }
 
 /// The server side of the upgrade: answers with subprotocol `mcp` when the client offers it.

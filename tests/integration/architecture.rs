@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "mock",
     "harness",
     "trial",
+    "check",
 ];
 
 /// Module path of a file: `src/mock/server.rs` → `mock::server`, `src/mock/mod.rs` → `mock`.

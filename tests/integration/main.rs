@@ -4,6 +4,7 @@
 mod support;
 
 mod architecture;
+mod check;
 mod cli;
 mod config;
 mod harness;
