@@ -59,20 +59,20 @@ pub enum BaselineError {
         message: String,
     },
     /// An id that is no check.
-    #[error("{path}: `{id}` is not a check id{}", nearest.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default())]
+    #[error("{path}: `{id}` is not a check id{}", nearest.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default())]
     UnknownId {
         /// The file.
         path: String,
         /// The id.
         id: String,
         /// The nearest id.
-        nearest: Option<&'static str>,
+        nearest: Option<String>,
     },
 }
 
 impl Baseline {
-    /// Reads `path`; every id must be a check of the catalogue.
-    pub fn load(path: &Path) -> Result<Self, BaselineError> {
+    /// Reads `path`; every id must be a check of `pack`.
+    pub fn load(path: &Path, pack: &super::catalog::Pack) -> Result<Self, BaselineError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
             path: shown.clone(),
@@ -95,14 +95,15 @@ impl Baseline {
                     .to_owned(),
             }
         })?;
-        let ids: Vec<&'static str> = super::catalog::catalog().iter().map(|c| c.id).collect();
+        let ids = pack.ids();
         for id in baseline.0.keys() {
             if !ids.contains(&id.as_str()) {
                 let nearest = ids
                     .iter()
                     .copied()
                     .min_by_key(|c| strsim::levenshtein(id, c))
-                    .filter(|c| strsim::levenshtein(id, c) <= 4);
+                    .filter(|c| strsim::levenshtein(id, c) <= 4)
+                    .map(str::to_owned);
                 return Err(BaselineError::UnknownId {
                     path: shown,
                     id: id.clone(),

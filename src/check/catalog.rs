@@ -46,27 +46,49 @@ impl Needs {
     }
 }
 
+/// How a check runs: built in (process and socket inspection), or as data (wire steps).
+#[derive(Clone)]
+pub(crate) enum Runner {
+    /// A function of `checks/`.
+    Builtin(fn(Ctx) -> BoxFuture<'static, Vec<Finding>>),
+    /// A check of a pack file.
+    Data(std::sync::Arc<super::pack::DataCheck>),
+}
+
 /// One check of the pack.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CheckDef {
     /// Stable id: `area.name`.
-    pub id: &'static str,
+    pub id: String,
     /// Its area.
     pub area: Area,
     /// Its severity.
     pub severity: Severity,
     /// The MCP spec section (under `{spec}/`, the negotiated era's specification) or the
     /// cattackle contract section it follows.
-    pub reference: &'static str,
+    pub reference: String,
     /// What it sends and what passes, in one line.
-    pub summary: &'static str,
+    pub summary: String,
     /// What it needs of the target.
     pub needs: Needs,
     /// Runs it.
-    pub run: fn(Ctx) -> BoxFuture<'static, Vec<Finding>>,
+    pub(crate) run: Runner,
 }
 
 impl CheckDef {
+    /// Whether it is written as data (a pack file) rather than built in.
+    pub fn is_data(&self) -> bool {
+        matches!(self.run, Runner::Data(_))
+    }
+
+    /// Runs it.
+    pub(crate) fn start(&self, ctx: Ctx) -> BoxFuture<'static, Vec<Finding>> {
+        match &self.run {
+            Runner::Builtin(run) => run(ctx),
+            Runner::Data(check) => Box::pin(super::pack::run(check.clone(), ctx)),
+        }
+    }
+
     /// The reference with `{spec}` filled in for `version`.
     pub fn reference_for(&self, version: &str) -> String {
         self.reference.replace(
@@ -79,19 +101,63 @@ impl CheckDef {
 macro_rules! check {
     ($id:literal, $area:ident, $severity:ident, $needs:ident, $run:path, $reference:literal, $summary:literal) => {
         CheckDef {
-            id: $id,
+            id: $id.to_owned(),
             area: Area::$area,
             severity: Severity::$severity,
-            reference: $reference,
-            summary: $summary,
+            reference: $reference.to_owned(),
+            summary: $summary.to_owned(),
             needs: Needs::$needs,
-            run: |ctx| Box::pin($run(ctx)),
+            run: Runner::Builtin(|ctx| Box::pin($run(ctx))),
         }
     };
 }
 
-/// Every built-in check, in the order they are reported.
+/// Every built-in check (those of `checks/` and the embedded data pack), in the order they
+/// are reported: by area, built-in before data within one.
 pub fn catalog() -> Vec<CheckDef> {
+    let mut all = builtin();
+    all.extend(super::pack::builtin());
+    all.sort_by_key(|c| c.area);
+    all
+}
+
+/// A pack: the built-in checks, plus those of `--pack` directories.
+#[derive(Clone)]
+pub struct Pack {
+    /// In report order.
+    pub checks: Vec<CheckDef>,
+}
+
+impl Default for Pack {
+    fn default() -> Self {
+        Self { checks: catalog() }
+    }
+}
+
+impl Pack {
+    /// Adds the checks of every `*.yaml` in `dir`; an id already in the pack is an error.
+    pub fn with_dir(mut self, dir: &std::path::Path) -> Result<Self, super::pack::PackError> {
+        for check in super::pack::load_dir(dir)? {
+            if self.checks.iter().any(|c| c.id == check.id) {
+                return Err(super::pack::PackError::Invalid {
+                    path: dir.display().to_string(),
+                    id: check.id,
+                    message: "this id is already taken by another check".to_owned(),
+                });
+            }
+            self.checks.push(check);
+        }
+        self.checks.sort_by_key(|c| c.area);
+        Ok(self)
+    }
+
+    /// The ids, in order.
+    pub fn ids(&self) -> Vec<&str> {
+        self.checks.iter().map(|c| c.id.as_str()).collect()
+    }
+}
+
+fn builtin() -> Vec<CheckDef> {
     vec![
         check!(
             "lifecycle.initialize",
@@ -139,33 +205,6 @@ pub fn catalog() -> Vec<CheckDef> {
             "server/discover lists supportedVersions with 2026-07-28 (skipped in auto when the server does not speak it)"
         ),
         check!(
-            "lifecycle.ping",
-            Lifecycle,
-            Must,
-            Nothing,
-            lifecycle::ping,
-            "{spec}/basic/utilities/ping",
-            "ping is answered with an empty result"
-        ),
-        check!(
-            "lifecycle.unknown-method",
-            Lifecycle,
-            Must,
-            Nothing,
-            lifecycle::unknown_method,
-            "{spec}/basic#responses",
-            "an unknown method answers -32601, and the session survives (a ping afterwards is answered)"
-        ),
-        check!(
-            "lifecycle.malformed-message",
-            Lifecycle,
-            Should,
-            Nothing,
-            lifecycle::malformed_message,
-            "{spec}/basic#messages",
-            "a truncated JSON frame answers -32700 or is ignored, and the server serves on"
-        ),
-        check!(
             "tools.list",
             Tools,
             Must,
@@ -200,15 +239,6 @@ pub fn catalog() -> Vec<CheckDef> {
             tools::undeclared,
             "catmandu-contract §1 (commands are MCP tools)",
             "every listed tool is a command of cattackle.toml (the core cannot route to others)"
-        ),
-        check!(
-            "tools.unknown-tool",
-            Tools,
-            Must,
-            Nothing,
-            tools::unknown_tool,
-            "{spec}/server/tools#error-handling",
-            "tools/call of an unknown tool is an error (JSON-RPC error or isError), and the session survives"
         ),
         check!(
             "contract.response-shape",

@@ -3,7 +3,8 @@
 //!
 //! - [`target`]: what is checked (a cattackle, or any server by command line or URL);
 //! - [`wire`]: a raw JSON-RPC session that keeps every frame the server sent;
-//! - [`catalog`]: the checks, with ids, severities and references; `checks/` holds them;
+//! - [`catalog`]: the checks, with ids, severities and references; `checks/` holds the built-in
+//!   ones, [`pack`] those written as data (`pack/*.yaml`, embedded; `--pack DIR` adds more);
 //! - [`run`]: the runner (pre-flight, checks at once, each bounded);
 //! - [`baseline`]: accepted failures, and stale entries;
 //! - [`model`]: the report; [`report`]: human, JSON and JUnit renderings of it.
@@ -13,6 +14,7 @@ pub mod catalog;
 mod checks;
 pub mod ctx;
 pub mod model;
+pub mod pack;
 pub mod report;
 pub mod run;
 mod schema;
@@ -20,7 +22,7 @@ pub mod target;
 pub mod wire;
 
 pub use baseline::{Baseline, BaselineError};
-pub use catalog::{CheckDef, Needs, catalog};
+pub use catalog::{CheckDef, Needs, Pack, catalog};
 pub use ctx::{Era, Options};
 pub use model::{CheckResult, RunReport, Severity, Status, SuiteReport};
 pub use run::{Selection, run_suite};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::catalog::{CheckDef, catalog};
+use super::catalog::{CheckDef, Pack};
 use super::ctx::{Ctx, Options};
 use super::model::{CheckResult, Finding, Severity, Status, SuiteReport, Verdict};
 use super::target::Target;
@@ -38,9 +38,9 @@ impl Selection {
             && !self.skip.iter().any(|p| Self::matches(p, id))
     }
 
-    /// The entries that name no check, each with the nearest id.
-    pub fn unknown(&self) -> Vec<(String, Option<&'static str>)> {
-        let ids: Vec<&'static str> = catalog().iter().map(|c| c.id).collect();
+    /// The entries that name no check of `pack`, each with the nearest id.
+    pub fn unknown(&self, pack: &Pack) -> Vec<(String, Option<String>)> {
+        let ids = pack.ids();
         self.only
             .iter()
             .chain(&self.skip)
@@ -49,15 +49,21 @@ impl Selection {
                 let nearest = ids
                     .iter()
                     .copied()
-                    .min_by(|a, b| strsim::levenshtein(p, a).cmp(&strsim::levenshtein(p, b)));
+                    .min_by(|a, b| strsim::levenshtein(p, a).cmp(&strsim::levenshtein(p, b)))
+                    .map(str::to_owned);
                 (p.clone(), nearest)
             })
             .collect()
     }
 }
 
-/// Runs the selected checks against `target`.
-pub async fn run_suite(target: Target, options: Options, selection: &Selection) -> SuiteReport {
+/// Runs the selected checks of `pack` against `target`.
+pub async fn run_suite(
+    target: Target,
+    options: Options,
+    selection: &Selection,
+    pack: &Pack,
+) -> SuiteReport {
     let transport = target.config.mcp.transport.kind().as_str().to_owned();
     let ctx = Ctx {
         target: Arc::new(target),
@@ -65,9 +71,11 @@ pub async fn run_suite(target: Target, options: Options, selection: &Selection) 
     };
     let name = ctx.target.name().to_owned();
     let cattackle = ctx.target.cattackle;
-    let checks: Vec<CheckDef> = catalog()
-        .into_iter()
-        .filter(|c| selection.runs(c.id))
+    let checks: Vec<CheckDef> = pack
+        .checks
+        .iter()
+        .filter(|c| selection.runs(&c.id))
+        .cloned()
         .collect();
     // Pre-flight: can it be started at all, and which version does it speak?
     let preflight = tokio::time::timeout(ctx.options.check_timeout, ctx.start()).await;
@@ -137,7 +145,7 @@ async fn run_checks(
     let permits = Arc::new(Semaphore::new(ctx.options.jobs.max(1)));
     let mut tasks = Vec::new();
     for check in checks {
-        let check = *check;
+        let check = check.clone();
         if let Some(why) = check.needs.unmet(&ctx.target) {
             tasks.push(tokio::spawn(async move {
                 (vec![Finding::from(Verdict::Skip(why.to_owned()))], 0)
@@ -150,7 +158,7 @@ async fn run_checks(
             let _permit = permits.acquire_owned().await;
             let began = Instant::now();
             let bound = ctx.options.check_timeout;
-            let findings = match tokio::time::timeout(bound, (check.run)(ctx)).await {
+            let findings = match tokio::time::timeout(bound, check.start(ctx)).await {
                 Ok(findings) => findings,
                 Err(_) => vec![Finding::from(Verdict::violated(
                     format!("the check did not finish within {}s", bound.as_secs_f64()),
@@ -210,7 +218,7 @@ fn result(
         ),
     };
     CheckResult {
-        id: check.id.to_owned(),
+        id: check.id.clone(),
         area: check.area,
         severity: check.severity,
         subject: finding.subject,

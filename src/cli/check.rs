@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cattackle_harness::check::{
-    self, Baseline, Era, Options, RunReport, Selection, Target, report,
+    self, Baseline, Era, Options, Pack, RunReport, Selection, Target, report,
 };
 use cattackle_harness::config::{load_path, scan_dir};
 
@@ -75,14 +75,27 @@ pub(crate) struct CheckArgs {
     /// Checks run at once.
     #[arg(long, default_value_t = 4)]
     jobs: usize,
+    /// Add the checks of every *.yaml in DIR (the format of docs/check.md); repeat for several.
+    #[arg(long, value_name = "DIR")]
+    pack: Vec<PathBuf>,
     /// List every check (id, severity, what it checks, reference) and exit.
     #[arg(long)]
     list: bool,
 }
 
 pub(crate) async fn run(args: CheckArgs) -> u8 {
+    let mut pack = Pack::default();
+    for dir in &args.pack {
+        pack = match pack.with_dir(dir) {
+            Ok(pack) => pack,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+    }
     if args.list {
-        print!("{}", report::human::list());
+        print!("{}", report::human::list(&pack));
         return EXIT_OK;
     }
     let selection = Selection {
@@ -90,7 +103,7 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
         skip: args.skip.clone(),
         strict: args.strict,
     };
-    if let Some((unknown, nearest)) = selection.unknown().into_iter().next() {
+    if let Some((unknown, nearest)) = selection.unknown(&pack).into_iter().next() {
         let hint = nearest
             .map(|n| format!(", did you mean `{n}`?"))
             .unwrap_or_default();
@@ -107,7 +120,7 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
         }
     };
     let baseline = match &args.baseline {
-        Some(path) => match Baseline::load(path) {
+        Some(path) => match Baseline::load(path, &pack) {
             Ok(b) => Some(b),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -131,7 +144,7 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
                 suites.len() + 1
             );
         }
-        suites.push(check::run_suite(target, options.clone(), &selection).await);
+        suites.push(check::run_suite(target, options.clone(), &selection, &pack).await);
     }
     if progress {
         eprint!("\r\x1b[K");

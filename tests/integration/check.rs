@@ -433,3 +433,82 @@ fn the_report_schema_in_docs_is_in_sync() {
         "regenerate with `cattackle schema --check-report > docs/check-report.schema.json`"
     );
 }
+
+#[test]
+fn a_teams_own_pack_runs_beside_the_builtin_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("team.yaml"),
+        r#"
+- id: contract.echo-says-hi
+  area: contract
+  severity: must
+  reference: "our cattackle guide §2"
+  summary: each command answers the greeting with a string data
+  needs: cattackle
+  each_command: true
+  steps:
+    - request:
+        method: tools/call
+        params: { name: "{{command}}", arguments: { text: hi, accumulated_params: [], extra: { username: team } } }
+      expect: { result: { isError: false, content: [{ type: text, text: $string }] } }
+      fail: "`{{command}}` did not answer the greeting"
+- id: tools.lists-a-fourth-tool
+  area: tools
+  severity: should
+  reference: "our roadmap"
+  summary: a tool we plan to add
+  steps:
+    - request: { method: tools/list }
+      expect: { result: { tools: [$any, $any, $any, $any] } }
+      fail: the server does not list four tools yet
+"#,
+    )
+    .unwrap();
+    let pack = dir.path().to_str().unwrap();
+    let out = cattackle(&[
+        "check",
+        "cattackles/echo",
+        "--pack",
+        pack,
+        "--only",
+        "contract.echo-says-hi",
+        "--only",
+        "tools.lists-a-fourth-tool",
+        "--format",
+        "json",
+    ]);
+    let report = json_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a SHOULD check only warns: {report:#}"
+    );
+    let results = report["suites"][0]["results"].as_array().unwrap();
+    let says_hi: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["id"] == "contract.echo-says-hi")
+        .collect();
+    assert_eq!(says_hi.len(), 3, "once per declared command");
+    assert!(says_hi.iter().all(|r| r["status"] == "pass"), "{report:#}");
+    assert_eq!(
+        ids_with(&report, "warn"),
+        set(&["tools.lists-a-fourth-tool"])
+    );
+    let out = cattackle(&["check", "--list", "--pack", pack]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("contract.echo-says-hi"));
+    // A typo in a pack file names the file, the line and column, and the valid keys.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "- id: a.b\n  area: tools\n  severity: must\n  reference: r\n  summary: s\n  step: []\n",
+    )
+    .unwrap();
+    let out = cattackle(&["check", "cattackles/echo", "--pack", pack]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.yaml:6:3: ") && stderr.contains("unknown field `step`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `steps`?"), "{stderr}");
+}

@@ -1,9 +1,9 @@
-//! Lifecycle: the handshake and version negotiation, `server/discover`, `ping`, and what an
-//! unknown method or a malformed message does to the session.
+//! Lifecycle: the handshake and version negotiation, `server/discover`. (`ping`, unknown methods
+//! and malformed messages are data: `src/check/pack/lifecycle.yaml`.)
 
 use serde_json::{Value, json};
 
-use super::super::ctx::{Ctx, Era, KNOWN_VERSIONS, initialize_params, result_of};
+use super::super::ctx::{Ctx, Era, KNOWN_VERSIONS, initialize_params};
 use super::super::model::{Finding, Verdict};
 use super::one;
 
@@ -186,78 +186,4 @@ pub(crate) async fn discover(ctx: Ctx) -> Vec<Finding> {
             ctx.shown(&frame),
         ),
     })
-}
-
-/// `ping` is answered with a result.
-pub(crate) async fn ping(ctx: Ctx) -> Vec<Finding> {
-    if ctx.options.era == Era::Discover {
-        return one(Verdict::Skip("2026-07-28 has no ping".to_owned()));
-    }
-    let started = start_or!(ctx);
-    let verdict = match started.wire.request("ping", json!({}), ctx.bound()).await {
-        Ok(frame) => match result_of(&ctx, &frame, "`ping`") {
-            Ok(result) if result.is_object() => Verdict::Pass("answered".to_owned()),
-            Ok(_) => Verdict::violated("`ping`'s result is not an object", ctx.shown(&frame)),
-            Err(v) => v,
-        },
-        Err(e) => ctx.no_answer(&started.wire, "`ping`", e).await,
-    };
-    started.wire.close(ctx.grace()).await;
-    one(verdict)
-}
-
-/// An unknown method answers -32601 (method not found), and the session survives.
-pub(crate) async fn unknown_method(ctx: Ctx) -> Vec<Finding> {
-    let started = start_or!(ctx);
-    let wire = &started.wire;
-    let verdict = match wire
-        .request("cattackle-check/no-such-method", json!({}), ctx.bound())
-        .await
-    {
-        Ok(frame) => match frame.pointer("/error/code").and_then(Value::as_i64) {
-            Some(-32601) => match ctx.survives(wire).await {
-                Ok(()) => Verdict::Pass("-32601, and the session survives".to_owned()),
-                Err(v) => v,
-            },
-            Some(code) => Verdict::violated(
-                format!(
-                    "an unknown method was answered with error {code}, not -32601 (method not found)"
-                ),
-                ctx.shown(&frame),
-            ),
-            None => Verdict::violated(
-                "an unknown method was answered with a result, not error -32601",
-                ctx.shown(&frame),
-            ),
-        },
-        Err(e) => ctx.no_answer(wire, "an unknown method", e).await,
-    };
-    wire.close(ctx.grace()).await;
-    one(verdict)
-}
-
-/// A malformed message is answered with -32700 (parse error) or ignored, and the server
-/// goes on serving.
-pub(crate) async fn malformed_message(ctx: Ctx) -> Vec<Finding> {
-    let started = start_or!(ctx);
-    let wire = &started.wire;
-    if let Err(e) = wire
-        .send("{\"jsonrpc\": \"2.0\", \"id\": 9999, \"method\": ")
-        .await
-    {
-        return one(ctx.no_answer(wire, "a malformed message", e).await);
-    }
-    let verdict = match ctx.survives(wire).await {
-        Ok(()) => {
-            let parse_error = wire.frames().iter().any(|f| f.text.contains("-32700"));
-            Verdict::Pass(if parse_error {
-                "answered -32700, and serves on".to_owned()
-            } else {
-                "ignored, and serves on".to_owned()
-            })
-        }
-        Err(v) => v,
-    };
-    wire.close(ctx.grace()).await;
-    one(verdict)
 }

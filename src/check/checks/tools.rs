@@ -1,4 +1,5 @@
-//! Tools: `tools/list` (every page), input schemas, the declared commands, unknown tools.
+//! Tools: `tools/list` (every page), input schemas, the declared commands. (Unknown tools are
+//! data: `src/check/pack/tools.yaml`.)
 
 use serde_json::{Value, json};
 
@@ -184,37 +185,4 @@ pub(crate) async fn undeclared(ctx: Ctx) -> Vec<Finding> {
             format!("declared: {}", commands.join(", ")),
         )
     })
-}
-
-/// Calling a tool that does not exist is an error (JSON-RPC error, or `isError`), and the
-/// session survives.
-pub(crate) async fn unknown_tool(ctx: Ctx) -> Vec<Finding> {
-    let started = start_or!(ctx);
-    let wire = &started.wire;
-    let frame = match ctx
-        .call(wire, "cattackle-check-no-such-tool", json!({}))
-        .await
-    {
-        Ok(frame) => frame,
-        Err(e) => {
-            return one(ctx
-                .no_answer(wire, "`tools/call` of an unknown tool", e)
-                .await);
-        }
-    };
-    let is_error = frame.get("error").is_some()
-        || frame.pointer("/result/isError").and_then(Value::as_bool) == Some(true);
-    let verdict = if !is_error {
-        Verdict::violated(
-            "`tools/call` of an unknown tool succeeded: it must be an error",
-            ctx.shown(&frame),
-        )
-    } else {
-        match ctx.survives(wire).await {
-            Ok(()) => Verdict::Pass("an error, and the session survives".to_owned()),
-            Err(v) => v,
-        }
-    };
-    wire.close(ctx.grace()).await;
-    one(verdict)
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::super::catalog::catalog;
+use super::super::catalog::Pack;
 use super::super::model::{RunReport, Status, SuiteReport};
 
 /// The whole report.
@@ -72,8 +72,8 @@ fn render_suite(out: &mut String, suite: &SuiteReport) {
     if !suite.reachable {
         let _ = writeln!(out, "  could not be started or reached: no check could run");
     }
-    let order = catalog();
-    let mut areas: Vec<_> = order.iter().map(|c| c.area).collect();
+    let mut areas: Vec<_> = suite.results.iter().map(|r| r.area).collect();
+    areas.sort();
     areas.dedup();
     for area in areas {
         let results: Vec<_> = suite.results.iter().filter(|r| r.area == area).collect();
@@ -121,12 +121,28 @@ fn render_suite(out: &mut String, suite: &SuiteReport) {
     }
 }
 
-/// `--list`: every check with its id, severity, what it needs and its reference.
-pub fn list() -> String {
+/// `--list`: every check with its id, severity, what it checks and its reference; data checks
+/// (pack files) are marked `data`.
+pub fn list(pack: &Pack) -> String {
     let mut out = String::new();
-    for c in catalog() {
-        let _ = writeln!(out, "{:<32} {:<6} {}", c.id, c.severity.as_str(), c.summary);
-        let _ = writeln!(out, "{:<32} {:<6} {}", "", "", c.reference_for("<era>"));
+    for c in &pack.checks {
+        let kind = if c.is_data() { "data" } else { "" };
+        let _ = writeln!(
+            out,
+            "{:<32} {:<6} {:<4} {}",
+            c.id,
+            c.severity.as_str(),
+            kind,
+            c.summary
+        );
+        let _ = writeln!(
+            out,
+            "{:<32} {:<6} {:<4} {}",
+            "",
+            "",
+            "",
+            c.reference_for("<era>")
+        );
     }
     out
 }
