@@ -5,7 +5,9 @@
 //! whose peer is missing is reported as ignored.
 //!
 //! Each trial: a call succeeds, the negotiated protocol version is the expected one, and a
-//! server killed between calls is detected and replaced.
+//! server killed between calls is detected and replaced. Each `check:` trial runs the
+//! conformance pack against the peer: every MUST check passes, except the failures verified
+//! against the peer and listed in `known_failures`.
 #![expect(
     clippy::print_stderr,
     reason = "a test harness tells how to install what it misses"
@@ -51,6 +53,20 @@ struct Peer {
     /// `mcp.protocol` of the configuration.
     era: &'static str,
     needs: Vec<PathBuf>,
+}
+
+/// The checks a peer fails, each verified by hand against the peer (see docs/check.md).
+fn known_failures(peer: &str) -> &'static [&'static str] {
+    if peer.starts_with("python-sdk-1/") {
+        // SDK 1.x validates a request against the union of the requests it knows before it
+        // routes it: an unknown method is answered -32602 "Invalid request parameters".
+        &["lifecycle.unknown-method"]
+    } else if peer == "server-everything/http" {
+        // An unknown (or deleted) Mcp-Session-Id is answered 400 "No valid session ID", not 404.
+        &["http.unknown-session"]
+    } else {
+        &[]
+    }
 }
 
 impl Peer {
@@ -335,12 +351,100 @@ async fn trial(peer: Peer) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Runs the pack against the peer; fails on a MUST failure it is not known for, and on a known
+/// failure that no longer happens (the list must stay true).
+async fn check_trial(peer: Peer) -> Result<(), Failed> {
+    use cattackle_harness::check::{self, Options, Pack, Selection, Status, Target};
+    let port = free_port();
+    let mut server = match peer.wire {
+        Wire::Stdio => None,
+        _ => Some(start(&peer, port).await?),
+    };
+    let mut cfg = config(&peer, port);
+    let target = if peer.contract {
+        for command in ["joke", "ping"] {
+            cfg.commands.insert(
+                command.to_owned(),
+                cattackle_harness::config::CommandConfig::new(command),
+            );
+        }
+        Target::cattackle(
+            cfg,
+            vec![processes::echo_binary().parent().unwrap().to_owned()],
+        )
+    } else {
+        let mut target = Target::cattackle(cfg, Vec::new());
+        target.cattackle = false;
+        target.config.commands.clear();
+        target
+    };
+    let options = Options {
+        era: check::Era::parse(peer.era).unwrap_or(check::Era::Auto),
+        ..Options::default()
+    };
+    let suite = check::run_suite(target, options, &Selection::default(), &Pack::default()).await;
+    if let Some(server) = &mut server {
+        let _ = server.kill().await;
+    }
+    if !suite.reachable {
+        return Err(format!(
+            "unreachable: {:?}",
+            suite.results.first().map(|r| &r.message)
+        )
+        .into());
+    }
+    let failed: Vec<String> = suite
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
+        .map(|r| r.id.clone())
+        .collect();
+    let known = known_failures(peer.name);
+    let unexpected: Vec<_> = suite
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(r.status, Status::Fail | Status::Error) && !known.contains(&r.id.as_str())
+        })
+        .map(|r| {
+            format!(
+                "{} {}: {} {:?}",
+                r.id,
+                r.subject.clone().unwrap_or_default(),
+                r.message,
+                r.evidence
+            )
+        })
+        .collect();
+    if !unexpected.is_empty() {
+        return Err(format!("unexpected failures:\n{}", unexpected.join("\n")).into());
+    }
+    let gone: Vec<_> = known
+        .iter()
+        .filter(|k| !failed.iter().any(|f| f == *k))
+        .collect();
+    if !gone.is_empty() {
+        return Err(format!(
+            "known failures that no longer fail (update known_failures): {gone:?}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string().into())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut hinted = false;
     let trials = peers()
         .into_iter()
-        .map(|peer| {
+        .flat_map(|peer| {
             let missing = peer.missing().map(|p| p.display().to_string());
             if let (Some(path), false) = (&missing, hinted) {
                 eprintln!("interop: {path} is missing; install the peers with `{INSTALL}` (trials that need them are ignored)");
@@ -348,15 +452,16 @@ fn main() {
             }
             let name = peer.name;
             let ignored = missing.is_some();
-            Trial::test(name, move || {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())?
-                    .block_on(trial(peer))
-            })
-            .with_kind(if ignored { INSTALL } else { "" })
-            .with_ignored_flag(ignored)
+            let kind = if ignored { INSTALL } else { "" };
+            let checked = peer.clone();
+            [
+                Trial::test(name, move || runtime()?.block_on(trial(peer)))
+                    .with_kind(kind)
+                    .with_ignored_flag(ignored),
+                Trial::test(format!("check: {name}"), move || runtime()?.block_on(check_trial(checked)))
+                    .with_kind(kind)
+                    .with_ignored_flag(ignored),
+            ]
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();

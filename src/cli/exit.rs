@@ -21,11 +21,11 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes (every subcommand):
   0  success
   1  the cattackle answered with an error (`error` non-empty, isError, JSON-RPC error,
-     contract violation), or a trial failed
+     contract violation), a trial failed, or a MUST check failed (check)
   2  bad usage or invalid configuration (nothing was sent or run)
   3  the cattackle could not be started or reached (spawn, connect, handshake, connection
      lost, HTTP 429 or 503), or is unavailable (circuit breaker open, bulkhead full, retry
-     budget empty; its fallback on stdout)
+     budget empty; its fallback on stdout); check: a target could not be reached at all
   4  the call timed out, or its deadline passed";
 
 /// The exit code of a call that failed with `error`: for retries exhausted, the code of the

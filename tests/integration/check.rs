@@ -131,6 +131,8 @@ fn the_mcp_checks_pass_on_echo_cattackle_over_http() {
         "http.delete-session",
         "http.get-stream",
         "http.content-type",
+        "http.foreign-origin",
+        "http.accept",
     ] {
         assert!(passed.contains(id), "{id}: {report:#}");
     }
@@ -511,4 +513,19 @@ fn a_teams_own_pack_runs_beside_the_builtin_checks() {
         "{stderr}"
     );
     assert!(stderr.contains("did you mean `steps`?"), "{stderr}");
+}
+
+#[test]
+fn docs_list_every_check() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/check.md")).unwrap();
+    let missing: Vec<String> = cattackle_harness::check::catalog()
+        .into_iter()
+        .map(|c| c.id)
+        .filter(|id| !docs.contains(&format!("| `{id}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/check.md lacks a row for {missing:?}"
+    );
 }

@@ -93,7 +93,12 @@ where
     let service = StreamableHttpService::new(
         move || Ok(make()),
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default(),
+        // DNS-rebinding protection: browsers may reach it only from pages of this machine.
+        StreamableHttpServerConfig::default().with_allowed_origins([
+            "http://localhost:*",
+            "http://127.0.0.1:*",
+            "http://[::1]:*",
+        ]),
     );
     axum::Router::new().nest_service(MCP_PATH, service)
 }
