@@ -141,7 +141,7 @@ fn the_mcp_checks_pass_on_echo_cattackle_over_http() {
 /// Runs the pack on `fixtures/broken/<mode>`; returns the failing and the warning ids.
 fn broken(mode: &str) -> (BTreeSet<String>, BTreeSet<String>, Value) {
     let path = format!("fixtures/broken/{mode}");
-    let out = cattackle(&["check", &path, "--format", "json", "--timeout", "2"]);
+    let out = cattackle(&["check", &path, "--format", "json", "--timeout", "3"]);
     let report = json_of(&out);
     let failed = ids_with(&report, "fail");
     let expected = if failed.is_empty() { 0 } else { 1 };
