@@ -117,6 +117,7 @@ fn build_options(real: bool) -> RunOptions {
         seed: None,
         program_dirs,
         mock_program: Some(cattackle),
+        trial_timeout: Some(std::time::Duration::from_secs(120)),
     }
 }
 

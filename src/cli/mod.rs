@@ -9,6 +9,7 @@ pub(crate) mod logging;
 mod mock_server;
 mod schema;
 mod test;
+mod test_print;
 
 use std::path::PathBuf;
 

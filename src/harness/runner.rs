@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub program_dirs: Vec<PathBuf>,
     /// The `cattackle` program, which serves `stdio-process` mocks (`cattackle mock-server`).
     pub mock_program: Option<PathBuf>,
+    /// A limit on each trial's wall time: a trial still running then is stopped (its sessions
+    /// and servers dropped, so killed) and fails with that reason. `None`: no limit.
+    pub trial_timeout: Option<Duration>,
 }
 
 /// What a trial did.
@@ -96,12 +99,28 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
     };
     match builder.build() {
         Ok(runtime) => {
-            let (failures, transcript, clock_time, metrics) =
-                runtime.block_on(run_async(file, target, options, clock, seed));
-            report.failures = failures;
-            report.transcript = transcript;
-            report.clock_time = clock_time;
-            report.metrics = metrics;
+            let (expired, _watchdog) = watchdog(options.trial_timeout);
+            let ran = runtime.block_on(async {
+                tokio::select! {
+                    ran = run_async(file, target, options, clock, seed) => Some(ran),
+                    _ = expired => None,
+                }
+            });
+            match ran {
+                Some((failures, transcript, clock_time, metrics)) => {
+                    report.failures = failures;
+                    report.transcript = transcript;
+                    report.clock_time = clock_time;
+                    report.metrics = metrics;
+                }
+                None => report.failures.push(Failure {
+                    at: "trial".to_owned(),
+                    message: format!(
+                        "did not finish within {} of wall time (--trial-timeout): stopped, its sessions and servers killed",
+                        Dur(options.trial_timeout.unwrap_or_default())
+                    ),
+                }),
+            }
         }
         Err(e) => report.failures.push(Failure {
             at: "setup".to_owned(),
@@ -110,6 +129,34 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
     }
     report.wall_time = wall.elapsed();
     report
+}
+
+/// A wall-clock limit, kept by a thread of its own: the receiver resolves once `limit` of real
+/// time has passed (never without a limit). The trial's clock may be virtual, so no tokio timer
+/// can keep it. Dropping the guard ends the thread at once.
+fn watchdog(
+    limit: Option<Duration>,
+) -> (
+    impl std::future::Future<Output = ()>,
+    Option<std::sync::mpsc::Sender<()>>,
+) {
+    let (expired_tx, expired_rx) = tokio::sync::oneshot::channel::<()>();
+    let guard = limit.map(|limit| {
+        let (guard, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
+                let _ = expired_tx.send(());
+            }
+        });
+        guard
+    });
+    let expired = async move {
+        if expired_rx.await.is_err() {
+            // No limit: never.
+            std::future::pending::<()>().await;
+        }
+    };
+    (expired, guard)
 }
 
 /// What the manager's observer saw of one call.

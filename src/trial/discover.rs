@@ -58,6 +58,8 @@ pub struct TrialResult {
     pub path: PathBuf,
     /// What became of its snapshot.
     pub snapshot: SnapshotCheck,
+    /// Where its snapshot (the transcript) lives.
+    pub snapshot_path: PathBuf,
 }
 
 impl Suite {
@@ -141,6 +143,7 @@ impl Trial {
             report,
             path: self.file.path.clone(),
             snapshot: check,
+            snapshot_path: self.snapshot_path(),
         }
     }
 }

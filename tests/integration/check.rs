@@ -351,6 +351,7 @@ fn junit_holds_one_case_per_result_with_failures_and_skips() {
         .map(|c| c.name.as_str().to_owned())
         .collect();
     assert_eq!(failed, vec!["contract.response-shape [echo]".to_owned()]);
+    crate::support::junit::validate(&path);
 }
 
 #[test]

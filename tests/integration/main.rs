@@ -15,4 +15,5 @@ mod protocol;
 mod resilience;
 mod response;
 mod stdio;
+mod test_cli;
 mod tls;
