@@ -1,102 +1,11 @@
 //! The pack: every built-in check with its stable id, area, severity, reference and what it
 //! needs of the target. `cattackle check --list` prints this table.
 
+use std::sync::Arc;
+
 use super::checks::{contract, http, lifecycle, robust, stdio, tools, websocket, wire_schema};
-use super::ctx::Ctx;
-use super::model::{Area, Finding, Severity};
-use super::target::Target;
-use crate::config::TransportConfig;
-use crate::transport::BoxFuture;
-
-/// What a check needs of the target; otherwise it is skipped with the reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Needs {
-    /// Any MCP server.
-    Nothing,
-    /// A cattackle (a `cattackle.toml`): the contract checks.
-    Cattackle,
-    /// A stdio server.
-    Stdio,
-    /// A Streamable HTTP server.
-    Http,
-    /// A WebSocket server.
-    WebSocket,
-}
-
-impl Needs {
-    /// Why the check does not apply to `target`, if it does not.
-    pub fn unmet(self, target: &Target) -> Option<&'static str> {
-        let transport = &target.config.mcp.transport;
-        match self {
-            Self::Nothing => None,
-            Self::Cattackle if !target.cattackle => {
-                Some("not a cattackle (no cattackle.toml): the contract does not apply")
-            }
-            Self::Stdio if !matches!(transport, TransportConfig::Stdio(_)) => {
-                Some("not a stdio server")
-            }
-            Self::Http if !matches!(transport, TransportConfig::Http { .. }) => {
-                Some("not an HTTP server")
-            }
-            Self::WebSocket if !matches!(transport, TransportConfig::WebSocket { .. }) => {
-                Some("not a WebSocket server")
-            }
-            _ => None,
-        }
-    }
-}
-
-/// How a check runs: built in (process and socket inspection), or as data (wire steps).
-#[derive(Clone)]
-pub(crate) enum Runner {
-    /// A function of `checks/`.
-    Builtin(fn(Ctx) -> BoxFuture<'static, Vec<Finding>>),
-    /// A check of a pack file.
-    Data(std::sync::Arc<super::pack::DataCheck>),
-}
-
-/// One check of the pack.
-#[derive(Clone)]
-pub struct CheckDef {
-    /// Stable id: `area.name`.
-    pub id: String,
-    /// Its area.
-    pub area: Area,
-    /// Its severity.
-    pub severity: Severity,
-    /// The MCP spec section (under `{spec}/`, the negotiated era's specification) or the
-    /// cattackle contract section it follows.
-    pub reference: String,
-    /// What it sends and what passes, in one line.
-    pub summary: String,
-    /// What it needs of the target.
-    pub needs: Needs,
-    /// Runs it.
-    pub(crate) run: Runner,
-}
-
-impl CheckDef {
-    /// Whether it is written as data (a pack file) rather than built in.
-    pub fn is_data(&self) -> bool {
-        matches!(self.run, Runner::Data(_))
-    }
-
-    /// Runs it.
-    pub(crate) fn start(&self, ctx: Ctx) -> BoxFuture<'static, Vec<Finding>> {
-        match &self.run {
-            Runner::Builtin(run) => run(ctx),
-            Runner::Data(check) => Box::pin(super::pack::run(check.clone(), ctx)),
-        }
-    }
-
-    /// The reference with `{spec}` filled in for `version`.
-    pub fn reference_for(&self, version: &str) -> String {
-        self.reference.replace(
-            "{spec}",
-            &format!("https://modelcontextprotocol.io/specification/{version}"),
-        )
-    }
-}
+use super::def::{CheckDef, Needs};
+use super::model::{Area, Severity};
 
 macro_rules! check {
     ($id:literal, $area:ident, $severity:ident, $needs:ident, $run:path, $reference:literal, $summary:literal) => {
@@ -107,7 +16,8 @@ macro_rules! check {
             reference: $reference.to_owned(),
             summary: $summary.to_owned(),
             needs: Needs::$needs,
-            run: Runner::Builtin(|ctx| Box::pin($run(ctx))),
+            data: false,
+            run: Arc::new(|ctx| Box::pin($run(ctx))),
         }
     };
 }

@@ -13,6 +13,7 @@ pub mod baseline;
 pub mod catalog;
 mod checks;
 pub mod ctx;
+pub mod def;
 pub mod model;
 pub mod pack;
 pub mod report;
@@ -22,8 +23,9 @@ pub mod target;
 pub mod wire;
 
 pub use baseline::{Baseline, BaselineError};
-pub use catalog::{CheckDef, Needs, Pack, catalog};
+pub use catalog::{Pack, catalog};
 pub use ctx::{Era, Options};
+pub use def::{CheckDef, Needs};
 pub use model::{CheckResult, RunReport, Severity, Status, SuiteReport};
 pub use run::{Selection, run_suite};
 pub use target::{Target, TargetError};

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::catalog::{CheckDef, Needs, Runner};
 use super::ctx::{Ctx, Era};
+use super::def::{CheckDef, Needs};
 use super::model::{Area, Finding, Severity, Verdict};
 
 /// The built-in data checks, embedded.
@@ -283,7 +283,11 @@ fn def(check: DataCheck) -> CheckDef {
             NeedsSpec::Http => Needs::Http,
             NeedsSpec::Websocket => Needs::WebSocket,
         },
-        run: Runner::Data(Arc::new(check)),
+        data: true,
+        run: {
+            let check = Arc::new(check);
+            Arc::new(move |ctx| Box::pin(run(check.clone(), ctx)))
+        },
     }
 }
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::catalog::{CheckDef, Pack};
+use super::catalog::Pack;
 use super::ctx::{Ctx, Options};
+use super::def::CheckDef;
 use super::model::{CheckResult, Finding, Severity, Status, SuiteReport, Verdict};
 use super::target::Target;
 

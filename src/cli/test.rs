@@ -10,7 +10,7 @@ use cattackle_harness::harness::RunOptions;
 use cattackle_harness::trial::snapshot::SnapshotMode;
 use cattackle_harness::trial::{
     Partition, Suite, TestEvent, TestReport, Trial, TrialRecord, TrialResult, default_jobs,
-    expected_snapshots, has_tag, junit, run_pool, stray_snapshots,
+    expected_snapshots, has_tag, html, junit, run_pool, stray_snapshots,
 };
 
 use super::test_print::{Printer, Seeds};
@@ -67,6 +67,10 @@ pub(crate) struct TestArgs {
     /// Also write JUnit XML to PATH: a suite per scenario folder, a case per trial.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Also write an HTML report to PATH: one self-contained file, failing trials first, each
+    /// with a timeline of its calls (attempts, backoff, sessions, faults).
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
     /// Write (or overwrite) each trial's snapshot instead of comparing with it.
     #[arg(long)]
     write_snapshots: bool,
@@ -211,6 +215,12 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
         wall.as_millis() as u64,
         args.partition.map(|p| p.to_string()),
     );
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, html::render(&report, &ran))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return EXIT_USAGE;
+    }
     printer.end(&report, &ran);
     if report.passed { EXIT_OK } else { EXIT_FAILED }
 }

@@ -12,7 +12,7 @@ use super::expect;
 use super::outcome::{Failure, Outcome};
 use super::transcript::{self, StepRecord};
 use crate::config::CattackleConfig;
-use crate::journal::{Journal, Redactor, What};
+use crate::journal::{Journal, Mark, MarkKind, Redactor, What};
 use crate::manager::{CallOptions, ManagerEvent, McpClientManager, Payload};
 use crate::scenario::model::{CallSpec, Clock, Step, StepAction};
 use crate::scenario::{Dur, ScenarioFile, TrialTarget};
@@ -56,6 +56,8 @@ pub struct Report {
     pub clock_time: Duration,
     /// Wall time taken.
     pub wall_time: Duration,
+    /// The run as a timeline (steps, attempts, sessions, faults, messages), for the HTML report.
+    pub timeline: Vec<Mark>,
 }
 
 impl Report {
@@ -96,6 +98,7 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
         metrics: String::new(),
         clock_time: Duration::ZERO,
         wall_time: Duration::ZERO,
+        timeline: Vec::new(),
     };
     match builder.build() {
         Ok(runtime) => {
@@ -107,7 +110,8 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
                 }
             });
             match ran {
-                Some((failures, transcript, clock_time, metrics)) => {
+                Some((failures, transcript, clock_time, metrics, timeline)) => {
+                    report.timeline = timeline;
                     report.failures = failures;
                     report.transcript = transcript;
                     report.clock_time = clock_time;
@@ -189,7 +193,7 @@ async fn run_async(
     options: &RunOptions,
     clock: Clock,
     seed: u64,
-) -> (Vec<Failure>, String, Duration, String) {
+) -> (Vec<Failure>, String, Duration, String, Vec<Mark>) {
     let mut redactor = Redactor::default();
     redactor.secret(secrets(&file.config));
     redactor.path(&std::env::temp_dir());
@@ -199,7 +203,13 @@ async fn run_async(
             at: "setup".to_owned(),
             message,
         }];
-        (failures, String::new(), Duration::ZERO, String::new())
+        (
+            failures,
+            String::new(),
+            Duration::ZERO,
+            String::new(),
+            Vec::new(),
+        )
     };
     let (env, connector) = match Env::start(file, target, options, seed, journal.clone()).await {
         Ok(started) => started,
@@ -242,7 +252,7 @@ async fn run_async(
     failures.extend(expect::server(&file.scenario.server_expect, &received));
     let records = crate::util::into_inner(records);
     let text = transcript::render(file, target, clock, seed, &records, &journal);
-    (failures, text, clock_time, metrics)
+    (failures, text, clock_time, metrics, journal.marks())
 }
 
 /// Every secret value of a configuration (env values, headers).
@@ -332,6 +342,72 @@ fn observe(journal: &Journal, calls: &Calls, event: &ManagerEvent) {
         } => format!("session {session} closed ({reason})"),
     };
     journal.record(What::Client(text));
+    if let Some(mark) = mark_of(journal, &label, event) {
+        journal.mark(mark);
+    }
+}
+
+/// The timeline's mark of a manager event (`label` names a call's step).
+fn mark_of(
+    journal: &Journal,
+    label: &dyn Fn(&u64) -> String,
+    event: &ManagerEvent,
+) -> Option<MarkKind> {
+    let redact = |text: &str| journal.redactor().apply(text);
+    Some(match event {
+        ManagerEvent::AttemptStarted { call, attempt, .. } => MarkKind::Attempt {
+            step: label(call),
+            attempt: *attempt,
+        },
+        ManagerEvent::AttemptFailed {
+            call,
+            attempt,
+            kind,
+            message,
+            retry_in,
+            ..
+        } => MarkKind::AttemptFailed {
+            step: label(call),
+            attempt: *attempt,
+            error: kind.as_str().to_owned(),
+            message: redact(message),
+            retry_in_us: retry_in.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+        },
+        ManagerEvent::CallRejected { call, kind, .. } => MarkKind::Rejected {
+            step: label(call),
+            error: kind.as_str().to_owned(),
+        },
+        ManagerEvent::BreakerChanged { from, to, .. } => MarkKind::Breaker {
+            from: from.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+        },
+        ManagerEvent::KeepAlive { session, ok, .. } => MarkKind::Session {
+            session: *session,
+            event: "keep-alive".to_owned(),
+            reason: if *ok { "answered" } else { "missed" }.to_owned(),
+        },
+        ManagerEvent::SessionOpened {
+            session, protocol, ..
+        } => MarkKind::Session {
+            session: *session,
+            event: "opened".to_owned(),
+            reason: protocol.clone().unwrap_or_default(),
+        },
+        ManagerEvent::SessionRetired {
+            session, reason, ..
+        } => MarkKind::Session {
+            session: *session,
+            event: "retired".to_owned(),
+            reason: redact(reason),
+        },
+        ManagerEvent::SessionClosed {
+            session, reason, ..
+        } => MarkKind::Session {
+            session: *session,
+            event: "closed".to_owned(),
+            reason: redact(reason),
+        },
+    })
 }
 
 impl Run<'_> {
@@ -340,6 +416,10 @@ impl Run<'_> {
             let start = Instant::now();
             self.journal
                 .record(What::Step(format!("{at} {}", describe(&step.action))));
+            self.journal.mark(MarkKind::Step {
+                step: at.clone(),
+                action: self.journal.redactor().apply(&describe(&step.action)),
+            });
             let mut record = StepRecord {
                 at: at.clone(),
                 action: describe(&step.action),
@@ -418,6 +498,15 @@ impl Run<'_> {
                     self.fail(&at, message);
                 }
             }
+            let ok = !lock(&self.failures).iter().any(|f| f.at == at);
+            self.journal.mark(MarkKind::StepEnd {
+                step: at.clone(),
+                outcome: record
+                    .outcome
+                    .as_ref()
+                    .map(|o| self.journal.redactor().apply(&o.to_string())),
+                ok,
+            });
             lock(&self.records).push(record);
         })
     }

@@ -10,6 +10,7 @@
 mod child;
 mod received;
 mod redact;
+mod timeline;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,6 +22,7 @@ use tokio::time::Instant;
 
 pub use received::Received;
 pub use redact::Redactor;
+pub use timeline::{Mark, MarkKind};
 
 use crate::util::{Dur, lock};
 
@@ -74,6 +76,7 @@ pub struct Journal {
     received: Mutex<Vec<Received>>,
     ids: Mutex<Ids>,
     mirror: Option<child::Mirror>,
+    marks: Mutex<Vec<Mark>>,
 }
 
 impl Journal {
@@ -87,6 +90,7 @@ impl Journal {
             received: Mutex::new(Vec::new()),
             ids: Mutex::new(Ids::default()),
             mirror: None,
+            marks: Mutex::new(Vec::new()),
         }
     }
 
@@ -112,7 +116,38 @@ impl Journal {
 
     fn record_on(&self, conn: Option<u64>, what: What) {
         let t = self.timed.then(|| Dur(self.elapsed()));
+        let wire = match &what {
+            What::Fault(text) => Some(MarkKind::Fault {
+                text: self.redactor.apply(text),
+            }),
+            What::Received(text) => Some(MarkKind::Wire {
+                conn,
+                dir: "->",
+                text: self.redactor.apply(text),
+            }),
+            What::Sent(text) => Some(MarkKind::Wire {
+                conn,
+                dir: "<-",
+                text: self.redactor.apply(text),
+            }),
+            _ => None,
+        };
         self.push(conn, t, what);
+        if let Some(mark) = wire {
+            self.mark(mark);
+        }
+    }
+
+    /// Records a mark of the timeline, at the time it is now on the run's clock. Texts in it
+    /// must be redacted already (those from entries are, here).
+    pub fn mark(&self, what: MarkKind) {
+        let at_us = u64::try_from(self.elapsed().as_micros()).unwrap_or(u64::MAX);
+        lock(&self.marks).push(Mark { at_us, what });
+    }
+
+    /// The marks so far, in the order they were recorded.
+    pub fn marks(&self) -> Vec<Mark> {
+        lock(&self.marks).clone()
     }
 
     /// Redacts and stores one entry (and mirrors it, in a child).

@@ -8,6 +8,7 @@
 //! [`Partition`] and [`has_tag`] select the trials of a CI shard or a tag.
 
 mod discover;
+pub mod html;
 pub mod junit;
 mod pool;
 pub mod record;

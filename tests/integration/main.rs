@@ -12,6 +12,7 @@ mod manager_retry;
 mod manager_sessions;
 mod network;
 mod protocol;
+mod report_browser;
 mod resilience;
 mod response;
 mod stdio;
