@@ -23,6 +23,9 @@ pub(crate) struct Cli {
     /// More logs on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
+    /// Colours: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`.
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub(crate) color: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,20 +33,28 @@ pub(crate) struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Call one command of a cattackle and print its `data`.
-    #[command(after_help = EXIT_CODES)]
     Call(call::CallArgs),
     /// List the cattackles of a cattackles directory, with their commands and transports.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = format!("{EXIT_CODES}\n\nExamples:\n  cattackle list\n  cattackle list path/to/cattackles --tools"))]
     List(list::ListArgs),
     /// Run scenario files (YAML) through the client manager against mocks and real cattackles.
-    #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
     /// Check a cattackle or any MCP server against the conformance pack (lifecycle, tools, the
     /// cattackle contract, robustness, transport hygiene, wire schema).
-    #[command(after_help = EXIT_CODES)]
     Check(check::CheckArgs),
     /// Print the JSON Schema of scenario files (or, with --check-report, of check's JSON).
+    #[command(
+        after_help = "Examples:\n  cattackle schema > docs/scenario.schema.json\n  cattackle schema --check-report\n  cattackle schema --test-report"
+    )]
     Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  cattackle completions bash > ~/.local/share/bash-completion/completions/cattackle\n  cattackle completions zsh > ~/.zfunc/_cattackle\n  cattackle completions fish > ~/.config/fish/completions/cattackle.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Serve a scenario's mock on stdin/stdout (used by `stdio-process` scenarios).
     #[command(hide = true)]
     MockServer(mock_server::MockServerArgs),
@@ -58,9 +69,25 @@ impl Cli {
 
 /// Runs the command; async commands on a current-thread runtime (`test` builds one per trial).
 pub(crate) fn run(cli: Cli) -> u8 {
+    let choice = match cli.color.as_str() {
+        "always" => anstream::ColorChoice::Always,
+        "never" => anstream::ColorChoice::Never,
+        _ => anstream::ColorChoice::Auto,
+    };
+    choice.write_global();
     let command = match cli.command {
         Command::Test(args) => return test::run_tests(args),
         Command::Schema(args) => return schema::run(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "cattackle",
+                &mut std::io::stdout(),
+            );
+            return EXIT_OK;
+        }
         other => other,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -79,7 +106,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::MockServer(args) => mock_server::run(args).await,
             Command::List(args) => list::run(args).await,
             Command::Check(args) => check::run(args).await,
-            Command::Test(_) | Command::Schema(_) => {
+            Command::Test(_) | Command::Schema(_) | Command::Completions { .. } => {
                 unreachable!("handled above")
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use cattackle_harness::harness::RunOptions;
 use cattackle_harness::trial::snapshot::SnapshotMode;
 use cattackle_harness::trial::{
-    Partition, Suite, TestEvent, TestReport, Trial, TrialRecord, TrialResult, default_jobs,
+    Partition, Suite, TestReport, Trial, TrialRecord, TrialResult, default_jobs,
     expected_snapshots, has_tag, html, junit, run_pool, stray_snapshots,
 };
 
@@ -163,10 +163,7 @@ pub(crate) fn run_tests(args: TestArgs) -> u8 {
             if args.fail_fast && stop.load(Ordering::Relaxed) {
                 return None;
             }
-            printer.event(&TestEvent::Started {
-                name: run.trial.name(),
-                run: run.number,
-            });
+            printer.started(run.trial.name(), run.number);
             let mut options = options.clone();
             options.seed = run.seed.or(options.seed);
             let own = run.trial.file.scenario.seed.unwrap_or(0);

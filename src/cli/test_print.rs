@@ -1,9 +1,15 @@
 //! What `cattackle test` prints: a line per trial and a summary (human), one JSON document, or
 //! a JSON line per event.
 
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anstream::println;
+use anstyle::{AnsiColor, Style};
 
 use cattackle_harness::scenario::Dur;
 use cattackle_harness::trial::record::reproduce;
@@ -55,6 +61,19 @@ pub(crate) struct Printer {
     metrics: bool,
     total: usize,
     repeated: bool,
+    /// On a terminal: a progress bar on stderr with counts and the slowest running trial.
+    bar: Option<indicatif::ProgressBar>,
+    /// The trials running, since when (for the bar's "slowest").
+    running: Mutex<HashMap<String, Instant>>,
+}
+
+const OK: Style = AnsiColor::Green.on_default();
+const FAILED: Style = AnsiColor::Red.on_default().bold();
+const ADDED: Style = AnsiColor::Green.on_default();
+const REMOVED: Style = AnsiColor::Red.on_default();
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,17 +90,57 @@ impl Printer {
             "json-lines" => Format::JsonLines,
             _ => Format::Human,
         };
+        let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
         Self {
             format,
             metrics,
             total,
             repeated,
+            bar,
+            running: Mutex::new(HashMap::new()),
         }
     }
 
     pub(crate) fn begin(&self, runs: usize) {
         if self.format == Format::Human {
             println!("running {runs} trial{}", if runs == 1 { "" } else { "s" });
+        }
+    }
+
+    /// A trial run started.
+    pub(crate) fn started(&self, name: String, run: u32) {
+        if self.bar.is_some() {
+            lock(&self.running).insert(name.clone(), Instant::now());
+            self.slowest();
+        }
+        self.event(&TestEvent::Started { name, run });
+    }
+
+    fn slowest(&self) {
+        if let Some(bar) = &self.bar {
+            let running = lock(&self.running);
+            if let Some((name, since)) = running.iter().min_by_key(|(_, since)| **since) {
+                bar.set_message(format!(
+                    "slowest running: {name} ({}s)",
+                    since.elapsed().as_secs()
+                ));
+            }
+        }
+    }
+
+    /// Prints a line above the bar, if there is one.
+    fn say(&self, print: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
         }
     }
 
@@ -95,17 +154,24 @@ impl Printer {
     pub(crate) fn finished(&self, result: &TrialResult, run: u32, done: usize) {
         match self.format {
             Format::Human => {
-                self.line(result, run, done);
-                if self.metrics {
-                    for line in result
-                        .report
-                        .metrics
-                        .lines()
-                        .filter(|l| !l.starts_with('#'))
-                    {
-                        println!("        {line}");
-                    }
+                if let Some(bar) = &self.bar {
+                    lock(&self.running).remove(&result.report.name);
+                    bar.inc(1);
+                    self.slowest();
                 }
+                self.say(|| {
+                    self.line(result, run, done);
+                    if self.metrics {
+                        for line in result
+                            .report
+                            .metrics
+                            .lines()
+                            .filter(|l| !l.starts_with('#'))
+                        {
+                            println!("        {line}");
+                        }
+                    }
+                });
             }
             Format::JsonLines => self.event(&TestEvent::Finished(TrialRecord::of(result, run))),
             Format::Json => {}
@@ -114,7 +180,11 @@ impl Printer {
 
     fn line(&self, result: &TrialResult, run: u32, done: usize) {
         let r = &result.report;
-        let status = if r.passed() { "ok    " } else { "FAILED" };
+        let status = if r.passed() {
+            format!("{OK}ok    {OK:#}")
+        } else {
+            format!("{FAILED}FAILED{FAILED:#}")
+        };
         let clock = match r.clock {
             cattackle_harness::scenario::model::Clock::Virtual => "virtual",
             cattackle_harness::scenario::model::Clock::Real => "real",
@@ -149,7 +219,12 @@ impl Printer {
                 summary: report.summary.clone(),
                 flaky: report.flaky.clone(),
             }),
-            Format::Human => summarize(report, results),
+            Format::Human => {
+                if let Some(bar) = &self.bar {
+                    bar.finish_and_clear();
+                }
+                summarize(report, results);
+            }
         }
     }
 }
@@ -164,7 +239,7 @@ fn summarize(report: &TestReport, results: &[(u32, TrialResult)]) {
         let r = &o.report;
         println!("\n---- {} ----", r.name);
         for f in &r.failures {
-            println!("{}: {}", f.at, f.message);
+            println!("{}: {}", f.at, coloured_diff(&f.message));
         }
         println!("reproduce: {}", reproduce(&o.path, &r.name, r.seed));
     }
@@ -202,14 +277,37 @@ fn summarize(report: &TestReport, results: &[(u32, TrialResult)]) {
     if let Some(p) = &report.partition {
         notes.push_str(&format!("; shard {p}"));
     }
+    let verdict = if report.passed {
+        format!("{OK}ok{OK:#}")
+    } else {
+        format!("{FAILED}FAILED{FAILED:#}")
+    };
     println!(
-        "\ntest result: {}. {} passed, {} failed{notes}; {} of scenario time in {} wall time",
-        if report.passed { "ok" } else { "FAILED" },
+        "\ntest result: {verdict}. {} passed, {} failed{notes}; {} of scenario time in {} wall time",
         s.passed,
         s.failed,
         human(Duration::from_millis(s.scenario_time_ms)),
         human(Duration::from_millis(s.wall_time_ms)),
     );
+}
+
+/// A failure's text with its diff lines (`+ now`, `- stored`) coloured.
+fn coloured_diff(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| {
+            let style = match line.as_bytes().first() {
+                Some(b'+') if !line.starts_with("+++") => Some(ADDED),
+                Some(b'-') if !line.starts_with("---") => Some(REMOVED),
+                _ => None,
+            };
+            match style {
+                Some(s) => format!("{s}{line}{s:#}"),
+                None => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn round_ms(d: Duration) -> Duration {

@@ -304,3 +304,34 @@ fn the_test_report_schema_in_docs_is_in_sync() {
         "regenerate with `cattackle schema --test-report > docs/test-report.schema.json`"
     );
 }
+
+#[test]
+fn colours_follow_the_flag_and_no_color_and_completions_cover_every_subcommand() {
+    let plain = cattackle(&["test", "--filter", "deadline-clips-the-backoff@stdio"]);
+    assert!(!plain.stdout.contains(&0x1b), "no colours into a pipe");
+    let forced = cattackle(&[
+        "test",
+        "--filter",
+        "deadline-clips-the-backoff@stdio",
+        "--color",
+        "always",
+    ]);
+    let text = String::from_utf8_lossy(&forced.stdout);
+    assert!(text.contains("\u{1b}[32mok"), "{text}");
+    let bash = cattackle(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&bash.stdout);
+    for sub in ["test", "check", "call", "list", "schema", "completions"] {
+        assert!(
+            script.contains(&format!("cattackle__subcmd__{sub}")),
+            "{sub}"
+        );
+    }
+    for sub in ["test", "check", "call", "list", "schema", "completions"] {
+        let help = cattackle(&[sub, "--help"]);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Examples:"),
+            "`cattackle {sub} --help` ends with examples"
+        );
+    }
+}
