@@ -59,6 +59,9 @@ pub(crate) struct CheckArgs {
     /// Also write JUnit XML to PATH.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Also write an HTML report to PATH (one self-contained file: failures first).
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
     /// The handshake: `auto` (initialize 2025-11-25; 2026 checks when the server speaks it),
     /// `2025-06-18`, `2025-11-25`, or `2026-07-28` (server/discover, stateless).
     #[arg(long, default_value = "auto", value_parser = ["auto", "2025-06-18", "2025-11-25", "2026-07-28"])]
@@ -161,6 +164,12 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, report::junit::render(&report))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return EXIT_USAGE;
+    }
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, report::html(&report))
     {
         eprintln!("error: cannot write {}: {e}", path.display());
         return EXIT_USAGE;

@@ -8,7 +8,6 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use anstream::println;
 use anstyle::{AnsiColor, Style};
 
 use cattackle_harness::scenario::Dur;
@@ -67,6 +66,15 @@ pub(crate) struct Printer {
     running: Mutex<HashMap<String, Instant>>,
 }
 
+/// A line on stdout, coloured as `--color` says; a closed pipe (`| head`) ends the output
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(anstream::stdout(), $($arg)*);
+    }};
+}
+
 const OK: Style = AnsiColor::Green.on_default();
 const FAILED: Style = AnsiColor::Red.on_default().bold();
 const ADDED: Style = AnsiColor::Green.on_default();
@@ -111,7 +119,7 @@ impl Printer {
 
     pub(crate) fn begin(&self, runs: usize) {
         if self.format == Format::Human {
-            println!("running {runs} trial{}", if runs == 1 { "" } else { "s" });
+            out!("running {runs} trial{}", if runs == 1 { "" } else { "s" });
         }
     }
 
@@ -147,7 +155,7 @@ impl Printer {
     /// A JSON line, in `json-lines` format.
     pub(crate) fn event(&self, event: &TestEvent) {
         if self.format == Format::JsonLines {
-            println!("{}", serde_json::to_string(event).unwrap_or_default());
+            out!("{}", serde_json::to_string(event).unwrap_or_default());
         }
     }
 
@@ -168,7 +176,7 @@ impl Printer {
                             .lines()
                             .filter(|l| !l.starts_with('#'))
                         {
-                            println!("        {line}");
+                            out!("        {line}");
                         }
                     }
                 });
@@ -199,7 +207,7 @@ impl Printer {
         } else {
             String::new()
         };
-        println!(
+        out!(
             "[{done:>3}/{}] {status} {}{seed} ({} {clock}, {} wall{note})",
             self.total,
             r.name,
@@ -210,7 +218,7 @@ impl Printer {
 
     pub(crate) fn end(&self, report: &TestReport, results: &[(u32, TrialResult)]) {
         match self.format {
-            Format::Json => println!(
+            Format::Json => out!(
                 "{}",
                 serde_json::to_string_pretty(report).unwrap_or_default()
             ),
@@ -233,34 +241,36 @@ fn summarize(report: &TestReport, results: &[(u32, TrialResult)]) {
     let failed: Vec<&(u32, TrialResult)> =
         results.iter().filter(|(_, r)| !r.report.passed()).collect();
     if !failed.is_empty() {
-        println!("\nfailures:");
+        out!("\nfailures:");
     }
     for (_, o) in &failed {
         let r = &o.report;
-        println!("\n---- {} ----", r.name);
+        out!("\n---- {} ----", r.name);
         for f in &r.failures {
-            println!("{}: {}", f.at, coloured_diff(&f.message));
+            out!("{}: {}", f.at, coloured_diff(&f.message));
         }
-        println!("reproduce: {}", reproduce(&o.path, &r.name, r.seed));
+        out!("reproduce: {}", reproduce(&o.path, &r.name, r.seed));
     }
     if !report.flaky.is_empty() {
-        println!("\nflaky (the outcome differed between runs):");
+        out!("\nflaky (the outcome differed between runs):");
         for f in &report.flaky {
-            println!(
+            out!(
                 "  {}: failed with seed(s) {:?}, passed with {:?}",
-                f.name, f.failed_seeds, f.passed_seeds
+                f.name,
+                f.failed_seeds,
+                f.passed_seeds
             );
             for line in &f.reproduce {
-                println!("    {line}");
+                out!("    {line}");
             }
         }
     }
     if !report.stray_snapshots.is_empty() {
-        println!(
+        out!(
             "\nsnapshot files that no trial uses (delete them; `--check-stray-snapshots=false` skips this check):"
         );
         for path in &report.stray_snapshots {
-            println!("  {}", Path::new(path).display());
+            out!("  {}", Path::new(path).display());
         }
     }
     let s = &report.summary;
@@ -282,7 +292,7 @@ fn summarize(report: &TestReport, results: &[(u32, TrialResult)]) {
     } else {
         format!("{FAILED}FAILED{FAILED:#}")
     };
-    println!(
+    out!(
         "\ntest result: {verdict}. {} passed, {} failed{notes}; {} of scenario time in {} wall time",
         s.passed,
         s.failed,

@@ -181,3 +181,34 @@ fn a_failing_trial_comes_first_with_its_diff_and_no_secret_reaches_the_report() 
         "with what differs"
     );
 }
+
+#[test]
+fn the_check_report_shows_failures_first_with_their_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("check.html");
+    let out = cattackle(&[
+        "check",
+        "fixtures/broken/data-number",
+        "--timeout",
+        "3",
+        "--only",
+        "contract",
+        "--report",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"], &page).stdout).into_owned();
+    assert!(dom.contains("data-rendered=\"1\""), "the page drew itself");
+    let failures = dom
+        .find("failures and warnings (1)")
+        .expect("a failures section");
+    let suite = dom
+        .find("data-number (stdio, cattackle")
+        .expect("the suite");
+    assert!(failures < suite, "failures come first");
+    assert!(dom.contains("`data` is a number, not a string"));
+    assert!(
+        dom.contains("{\"data\": 22, \"error\": null}"),
+        "with the evidence"
+    );
+}

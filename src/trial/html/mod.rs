@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use super::TrialResult;
 use super::record::{TestReport, TrialRecord};
 
-const CSS: &str = include_str!("report.css");
+/// The report's style sheet (the check report uses it too).
+pub const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
 /// The page.
