@@ -121,16 +121,21 @@ impl Baseline {
         }
     }
 
+    /// Marks the failures of `suite` that the baseline lists.
+    pub fn mark(&self, suite: &mut SuiteReport) {
+        for result in &mut suite.results {
+            if result.status == Status::Fail
+                && let Some(reason) = self.reason(&result.id, &suite.name)
+            {
+                result.baselined = Some(reason.to_owned());
+            }
+        }
+    }
+
     /// Marks the failures the baseline lists, and returns the entries that are stale.
     pub fn apply(&self, suites: &mut [SuiteReport]) -> Vec<StaleEntry> {
         for suite in suites.iter_mut() {
-            for result in &mut suite.results {
-                if result.status == Status::Fail
-                    && let Some(reason) = self.reason(&result.id, &suite.name)
-                {
-                    result.baselined = Some(reason.to_owned());
-                }
-            }
+            self.mark(suite);
         }
         let mut stale = Vec::new();
         let ran = |suite: &SuiteReport, id: &str| {

@@ -53,8 +53,9 @@ pub(crate) struct CheckArgs {
     /// Write the current failures as a baseline to FILE.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
-    /// `human` (default) or `json` (one stable document, docs/check-report.schema.json).
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    /// `human` (default), `json` (one stable document, docs/check-report.schema.json), or
+    /// `json-lines` (a `suite` event as each target is done, then a `summary`).
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "json-lines"])]
     format: String,
     /// Also write JUnit XML to PATH.
     #[arg(long, value_name = "PATH")]
@@ -138,16 +139,20 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
     };
     let progress = args.format == "human" && std::io::stderr().is_terminal();
     let mut suites = Vec::new();
+    let total = targets.len();
     for (n, target) in targets.into_iter().enumerate() {
         if progress {
-            eprint!(
-                "\rchecking {} ({} of {})…\x1b[K",
-                target.name(),
-                n + 1,
-                suites.len() + 1
-            );
+            eprint!("\rchecking {} ({} of {total})…\x1b[K", target.name(), n + 1);
         }
-        suites.push(check::run_suite(target, options.clone(), &selection, &pack).await);
+        let mut suite = check::run_suite(target, options.clone(), &selection, &pack).await;
+        if args.format == "json-lines" {
+            if let Some(b) = &baseline {
+                b.mark(&mut suite);
+            }
+            let event = serde_json::json!({ "event": "suite", "suite": suite });
+            println!("{event}");
+        }
+        suites.push(suite);
     }
     if progress {
         eprint!("\r\x1b[K");
@@ -160,6 +165,15 @@ pub(crate) async fn run(args: CheckArgs) -> u8 {
     let report = RunReport::new(suites, stale);
     match args.format.as_str() {
         "json" => println!("{}", report::json(&report)),
+        "json-lines" => {
+            let event = serde_json::json!({
+                "event": "summary",
+                "passed": report.passed,
+                "summary": report.summary,
+                "stale_baseline": report.stale_baseline,
+            });
+            println!("{event}");
+        }
         _ => print!("{}", report::human::render(&report)),
     }
     if let Some(path) = &args.junit

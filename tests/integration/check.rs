@@ -530,3 +530,26 @@ fn docs_list_every_check() {
         "docs/check.md lacks a row for {missing:?}"
     );
 }
+
+#[test]
+fn json_lines_stream_a_suite_per_target_then_the_summary() {
+    let out = cattackle(&[
+        "check",
+        "fixtures/broken",
+        "--only",
+        "contract.data-is-string",
+        "--format",
+        "json-lines",
+        "--timeout",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "data-number fails");
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let suites = events.iter().filter(|e| e["event"] == "suite").count();
+    assert_eq!(suites, 11, "one per broken fixture");
+    assert_eq!(events.last().unwrap()["event"], "summary");
+    assert_eq!(events.last().unwrap()["passed"], false);
+}
