@@ -17,7 +17,7 @@ use rmcp::service::{PeerRequestOptions, ServiceError};
 use tokio::time::{Instant, timeout_at};
 
 use super::core::Core;
-use super::error::{describe_service, quote};
+use super::error::{describe_service, quote, redacted};
 use super::lease::Lease;
 use super::session::Retirement;
 use super::{CattackleError, Phase};
@@ -170,7 +170,10 @@ impl Core {
                 (refusal.status != 429).then_some("HTTP 5xx"),
             ),
             other => {
-                let mut detail = describe_service(&other);
+                let mut detail = redacted(
+                    &describe_service(&other),
+                    &config.mcp.transport.secret_values(),
+                );
                 if let Some(reason) = lease.session.close_reason() {
                     detail = format!("{detail} ({reason})");
                 }

@@ -526,11 +526,17 @@ const QUOTE_CHARS: usize = 200;
 /// `[redacted]` (before the cut, so that no start of a secret is left), cut to about 200
 /// characters, with a note of the full size when cut.
 pub(crate) fn shown(text: &str, secrets: &[String]) -> String {
+    crate::util::cut(&redacted(text, secrets), QUOTE_CHARS)
+}
+
+/// `text` with every secret value replaced by `[redacted]`: for messages built from what a
+/// transport said (reqwest quotes the whole URL, query string included).
+pub(crate) fn redacted(text: &str, secrets: &[String]) -> String {
     let mut redacted = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         redacted = redacted.replace(secret, "[redacted]");
     }
-    crate::util::cut(&redacted, QUOTE_CHARS)
+    redacted
 }
 
 /// [`shown`], in double quotes with JSON escapes (for text that may be anything).

@@ -8,7 +8,7 @@ use rmcp::service::{ClientInitializeError, ClientLifecycleMode, ClientServiceExt
 use rmcp::transport::IntoTransport;
 use tokio::time::{Instant, timeout_at};
 
-use super::error::describe_init;
+use super::error::{describe_init, redacted};
 use super::session::Client;
 use super::{CattackleError, Phase};
 use crate::config::{CattackleConfig, Protocol};
@@ -118,17 +118,22 @@ async fn one_start(
     let error = match timeout_at(deadline, handshake).await {
         Ok(Ok(client)) => return Ok(Started { client, resource }),
         Ok(Err(e)) => {
+            let secrets = config.mcp.transport.secret_values();
             let context = resource.failure_context(Duration::from_millis(300)).await;
             CattackleError::NotSent {
                 cattackle: name.to_owned(),
-                reason: format!("MCP handshake failed: {}", describe_init(&e)),
-                context,
+                reason: redacted(
+                    &format!("MCP handshake failed: {}", describe_init(&e)),
+                    &secrets,
+                ),
+                context: context.map(|c| redacted(&c, &secrets)),
             }
         }
-        Err(_) => timed_out(
-            Phase::Handshake,
-            resource.failure_context(Duration::ZERO).await,
-        ),
+        Err(_) => {
+            let context = resource.failure_context(Duration::ZERO).await;
+            let secrets = config.mcp.transport.secret_values();
+            timed_out(Phase::Handshake, context.map(|c| redacted(&c, &secrets)))
+        }
     };
     background.spawn(resource.shutdown(config.mcp.shutdown_grace));
     Err(StartError {

@@ -381,3 +381,33 @@ fn list_tools_names_the_cattackle_it_could_not_ask_and_exits_unreachable() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_url_query_secret_never_reaches_warnings_or_the_final_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cattackle.toml"),
+        "name = \"leak\"\nversion = \"1\"\ndescription = \"d\"\ncommands = { echo = { description = \"e\" } }\n\
+         [mcp]\nmax_retries = 1\nconnect_timeout = 2\nbackoff = { base = 0.05 }\n\
+         [mcp.transport]\ntype = \"http\"\nurl = \"http://user:pw-Q7@127.0.0.1:9/mcp?token=tok-Q7s3cret\"\nheaders = { Authorization = \"Bearer hdr-Q7s3cret\" }\n",
+    )
+    .unwrap();
+    let out = cattackle(&[
+        "-vv",
+        "call",
+        dir.path().to_str().unwrap(),
+        "echo",
+        "--text",
+        "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        all.contains("attempt 1 of 2 failed"),
+        "the warning is there: {all}"
+    );
+    for secret in ["tok-Q7s3cret", "hdr-Q7s3cret", "pw-Q7"] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
+    assert!(all.contains("token=[redacted]"), "{all}");
+}
