@@ -94,19 +94,21 @@ fn render_all(diagnostics: &[Diagnostic], source: &str) -> String {
 /// Parses configuration text; `file` is the name used in diagnostics.
 pub fn load_str(file: impl AsRef<Path>, text: &str) -> Result<Loaded, ConfigError> {
     let path = file.as_ref();
-    let (config, diagnostics) = parse(&path.display().to_string(), text);
+    let (config, diagnostics, secrets) = parse(&path.display().to_string(), text);
+    // Diagnostics quote source lines: render them from a text whose secrets are masked.
+    let source_text = super::parse::masked(text, &secrets);
     match config {
         Some(mut config) => {
             config.source = Some(path.to_owned());
             Ok(Loaded {
                 config,
                 warnings: diagnostics,
-                source_text: text.to_owned(),
+                source_text,
             })
         }
         None => Err(ConfigError::Invalid {
             path: path.to_owned(),
-            source_text: text.to_owned(),
+            source_text,
             diagnostics,
         }),
     }

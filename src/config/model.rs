@@ -282,7 +282,7 @@ impl TransportConfig {
 }
 
 /// The user, password and query values of `url`, as written in it.
-fn url_secrets(url: &str) -> Vec<String> {
+pub(crate) fn url_secrets(url: &str) -> Vec<String> {
     let Ok(parsed) = url::Url::parse(url) else {
         return Vec::new();
     };

@@ -73,11 +73,15 @@ const PROTOCOLS: &[&str] = &["auto", "2025-11-25", "2025-06-18", "2026-07-28"];
 
 /// Parses `source` (read from `file`). Returns the configuration when there is no error, and
 /// every diagnostic (errors and warnings) in file order.
-pub(crate) fn parse(file: &str, source: &str) -> (Option<CattackleConfig>, Vec<Diagnostic>) {
+pub(crate) fn parse(
+    file: &str,
+    source: &str,
+) -> (Option<CattackleConfig>, Vec<Diagnostic>, Vec<Range<usize>>) {
     let mut walker = Walker {
         file,
         source,
         diagnostics: Vec::new(),
+        secrets: Vec::new(),
     };
     let (root, syntax_errors) = DeTable::parse_recoverable(source);
     for error in &syntax_errors {
@@ -95,13 +99,40 @@ pub(crate) fn parse(file: &str, source: &str) -> (Option<CattackleConfig>, Vec<D
     let mut diagnostics = walker.diagnostics;
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
-    (config.filter(|_| !has_errors), diagnostics)
+    (config.filter(|_| !has_errors), diagnostics, walker.secrets)
+}
+
+/// `source` with every byte of the `secrets` ranges but a string's quotes replaced by `*`:
+/// byte offsets (and so every diagnostic's position) stay as they were.
+pub(crate) fn masked(source: &str, secrets: &[Range<usize>]) -> String {
+    let mut bytes = source.as_bytes().to_vec();
+    for range in secrets {
+        let Some(slice) = bytes.get_mut(range.clone()) else {
+            continue;
+        };
+        let quoted = slice.len() >= 2
+            && matches!(slice[0], b'"' | b'\'')
+            && slice[0] == slice[slice.len() - 1];
+        let inner = if quoted {
+            1..slice.len() - 1
+        } else {
+            0..slice.len()
+        };
+        for b in &mut slice[inner] {
+            *b = b'*';
+        }
+    }
+    // Only whole characters were replaced by ASCII, byte for byte: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 struct Walker<'s> {
     file: &'s str,
     source: &'s str,
     diagnostics: Vec<Diagnostic>,
+    /// Byte ranges of the source that hold secrets (env and header values, a URL's userinfo
+    /// and query values): diagnostics render the source with them masked.
+    secrets: Vec<Range<usize>>,
 }
 
 impl Walker<'_> {
@@ -354,7 +385,19 @@ impl Walker<'_> {
         let table = self.table(v, path)?;
         let mut out = Some(BTreeMap::new());
         for (key, value) in table.iter() {
-            let s = self.string(value, &format!("{path}.{}", key.get_ref()));
+            // Env and header values are secrets: masked in the source, never quoted.
+            self.secrets.push(value.span());
+            let s = value.get_ref().as_str().map(str::to_owned);
+            if s.is_none() {
+                self.error(
+                    value.span(),
+                    format!(
+                        "`{path}.{}`: expected a string, found {} (not shown: env and header values are secrets)",
+                        key.get_ref(),
+                        value.get_ref().type_str()
+                    ),
+                );
+            }
             out = out.zip(s).map(|(mut out, s)| {
                 out.insert(key.get_ref().to_string(), s);
                 out
@@ -645,6 +688,18 @@ impl Walker<'_> {
 
     fn url(&mut self, v: &Val<'_>, path: &str, kind: &str) -> Option<String> {
         let url = self.non_empty_string(v, path)?;
+        // Its userinfo and query values are secrets: mask each where it is written.
+        let span = v.span();
+        if let Some(text) = self.source.get(span.clone()) {
+            for secret in super::model::url_secrets(&url) {
+                let mut from = 0;
+                while let Some(at) = text[from..].find(&secret) {
+                    let start = span.start + from + at;
+                    self.secrets.push(start..start + secret.len());
+                    from += at + secret.len();
+                }
+            }
+        }
         let schemes: &[&str] = if kind == "http" {
             &["http://", "https://"]
         } else {

@@ -459,3 +459,33 @@ fn keepalive_keys_are_read() {
     let e = load_str("cattackle.toml", &bad).unwrap_err().render();
     assert!(e.contains("did you mean `eager`"), "{e}");
 }
+
+#[test]
+fn diagnostics_never_quote_env_header_or_url_secrets() {
+    let text = "name = \"x\"\nversion = \"1\"\ndescription = \"d\"\ncommands = {}\n\
+                [mcp]\ntimout = 3\n[mcp.transport]\ntype = \"stdio\"\ncommand = \"c\"\n\
+                env = { API_KEY = \"sk-live-DIAG1\", PORT = 5 }\n";
+    let err = match cattackle_harness::config::load_str("x.toml", text) {
+        Err(e) => e.render(),
+        Ok(_) => panic!("PORT is not a string"),
+    };
+    assert!(!err.contains("sk-live-DIAG1"), "{err}");
+    assert!(
+        err.contains("env = { API_KEY = \"*************\", PORT = * }"),
+        "masked in place: {err}"
+    );
+    assert!(err.contains("x.toml:10:"), "positions hold: {err}");
+    let text = "name = \"x\"\nversion = \"1\"\ndescription = \"d\"\ncommands = {}\n\
+                [mcp]\ntimout = 3\n[mcp.transport]\ntype = \"http\"\nurl = \"https://bob:pw-DIAG2@h.test/mcp?key=q-DIAG3\"\n\
+                headers = { Authorization = \"Bearer h-DIAG4\" }\n";
+    let loaded =
+        cattackle_harness::config::load_str("y.toml", text).expect("loads, with a warning");
+    let warnings = loaded.render_warnings();
+    assert!(warnings.contains("did you mean `timeout`?"), "{warnings}");
+    for secret in ["pw-DIAG2", "q-DIAG3", "h-DIAG4"] {
+        assert!(
+            !loaded.source_text.contains(secret),
+            "{secret} in the text diagnostics render from"
+        );
+    }
+}
