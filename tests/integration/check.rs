@@ -8,17 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::support::cli::cattackle;
 use crate::support::processes::echo_binary;
-
-fn cattackle(args: &[&str]) -> Output {
-    echo_binary();
-    Command::new(env!("CARGO_BIN_EXE_cattackle"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run cattackle")
-}
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -1,23 +1,7 @@
 //! The `cattackle` binary: output and documented exit codes.
 
-use std::process::{Command, Output};
-
+use crate::support::cli::{cattackle, text};
 use crate::support::processes::echo_binary;
-
-fn cattackle(args: &[&str]) -> Output {
-    // The CLI finds `echo-cattackle` beside itself (both live in the same target directory).
-    echo_binary();
-    Command::new(env!("CARGO_BIN_EXE_cattackle"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run cattackle")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn call_prints_data_and_exits_0() {

@@ -6,21 +6,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::processes::echo_binary;
+use crate::support::cli::cattackle;
 
 /// The timeline's geometry, as `src/trial/html/report.js` draws it: x = LEFT + t / span * PLOT.
 const LEFT: f64 = 200.0;
 const PLOT: f64 = 740.0;
-
-fn cattackle(args: &[&str]) -> std::process::Output {
-    echo_binary();
-    Command::new(env!("CARGO_BIN_EXE_cattackle"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CI")
-        .output()
-        .expect("run cattackle")
-}
 
 fn chromium(args: &[&str], page: &Path) -> std::process::Output {
     Command::new("chromium")

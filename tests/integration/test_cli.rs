@@ -2,22 +2,11 @@
 //! per trial, and the JSON, JSON-lines and JUnit outputs.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::processes::echo_binary;
-
-fn cattackle(args: &[&str]) -> Output {
-    echo_binary();
-    Command::new(env!("CARGO_BIN_EXE_cattackle"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_LOG")
-        .env_remove("CI")
-        .output()
-        .expect("run cattackle")
-}
+use crate::support::cli::cattackle;
 
 fn lines(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cli;
 pub mod junit;
 pub mod legacy;
 pub mod processes;
