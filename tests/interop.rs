@@ -69,6 +69,18 @@ fn known_failures(peer: &str) -> &'static [&'static str] {
     }
 }
 
+/// The checks a peer fails only when a race goes one way: allowed to fail, and to pass.
+fn racy_failures(peer: &str) -> &'static [&'static str] {
+    if peer.starts_with("python-sdk-1/stdio") {
+        // A `notifications/cancelled` that lands after the tool returned but before its answer
+        // was sent marks the request complete; the answer then trips SDK 1.x's
+        // "Request already responded to" assertion and the server exits. Seen in CI under load.
+        &["robust.cancel"]
+    } else {
+        &[]
+    }
+}
+
 impl Peer {
     fn missing(&self) -> Option<&Path> {
         self.needs
@@ -400,11 +412,14 @@ async fn check_trial(peer: Peer) -> Result<(), Failed> {
         .map(|r| r.id.clone())
         .collect();
     let known = known_failures(peer.name);
+    let racy = racy_failures(peer.name);
     let unexpected: Vec<_> = suite
         .results
         .iter()
         .filter(|r| {
-            matches!(r.status, Status::Fail | Status::Error) && !known.contains(&r.id.as_str())
+            matches!(r.status, Status::Fail | Status::Error)
+                && !known.contains(&r.id.as_str())
+                && !racy.contains(&r.id.as_str())
         })
         .map(|r| {
             format!(

@@ -9,6 +9,9 @@ use super::model::Verdict;
 use super::target::Target;
 use super::wire::{Wire, WireError};
 
+/// How much of a stdio child's stderr a finding quotes: its last lines.
+const STDERR_CHARS: usize = 600;
+
 /// The protocol versions this runner knows, newest first.
 pub const KNOWN_VERSIONS: &[&str] = &[
     "2026-07-28",
@@ -151,13 +154,21 @@ impl Ctx {
     /// A verdict for a request that got no answer, with the stderr tail when there is one.
     pub async fn no_answer(&self, wire: &Wire, what: &str, error: WireError) -> Verdict {
         let mut evidence = vec![error.to_string()];
-        if let Some(tail) = wire.stderr_tail().await {
-            evidence.push(format!("stderr: {}", self.target.redact(&tail)));
-        }
+        evidence.extend(self.stderr_evidence(wire).await);
         Verdict::Violated {
             message: format!("no answer to {what}: {error}"),
             evidence,
         }
+    }
+
+    /// The stdio child's stderr as evidence: redacted, and cut to its end, where a traceback
+    /// names its cause.
+    pub async fn stderr_evidence(&self, wire: &Wire) -> Option<String> {
+        let tail = wire.stderr_tail().await?;
+        Some(format!(
+            "stderr: {}",
+            crate::util::cut_keeping_end(&self.target.redact_whole(&tail), STDERR_CHARS)
+        ))
     }
 
     /// A frame as evidence: compact JSON, cut, secrets redacted.

@@ -120,6 +120,11 @@ impl Target {
     pub fn redact(&self, text: &str) -> String {
         crate::manager::shown_redacted(text, &self.config.mcp.transport.secret_values())
     }
+
+    /// `text` with every secret value of the target replaced, not cut.
+    pub fn redact_whole(&self, text: &str) -> String {
+        crate::manager::redacted(text, &self.config.mcp.transport.secret_values())
+    }
 }
 
 /// Configured headers as reqwest's map; a bad name or value names the header, never the value.

@@ -26,6 +26,7 @@ pub use backoff::Backoff;
 pub use breaker::BreakerState;
 #[cfg(feature = "harness")]
 pub(crate) use error::shown as shown_redacted;
+pub(crate) use error::redacted;
 pub use error::{CattackleError, ErrorKind, Phase, Unavailability};
 pub use event::{ManagerEvent, Observer};
 pub use imp::McpClientManager;

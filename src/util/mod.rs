@@ -50,6 +50,17 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// At most the last `max` characters of `text` (where a traceback keeps its cause), with a
+/// note of its full size when cut.
+pub(crate) fn cut_keeping_end(text: &str, max: usize) -> String {
+    let chars = text.chars().count();
+    if chars <= max {
+        return text.to_owned();
+    }
+    let at = text.char_indices().nth(chars - max).map_or(0, |(at, _)| at);
+    format!("({} bytes in all, the end shown) …{}", text.len(), &text[at..])
+}
+
 /// Merges `from` into `into`: objects key by key, recursively; anything else replaces.
 #[cfg(feature = "harness")]
 pub(crate) fn merge_json(into: &mut serde_json::Value, from: &serde_json::Value) {
@@ -71,6 +82,8 @@ mod tests {
     fn cut_keeps_whole_characters_and_says_how_much_there_was() {
         assert_eq!(cut("héllo", 10), "héllo");
         assert_eq!(cut("héllo", 2), "hé… (6 bytes in all)");
+        assert_eq!(cut_keeping_end("héllo", 10), "héllo");
+        assert_eq!(cut_keeping_end("héllo", 4), "(6 bytes in all, the end shown) …éllo");
     }
 
     #[test]

@@ -52,9 +52,7 @@ pub(crate) async fn concurrent(ctx: Ctx) -> Vec<Finding> {
         Verdict::Pass(format!("{IN_FLIGHT} of {IN_FLIGHT} answered"))
     } else {
         let mut evidence: Vec<String> = missing.iter().take(5).cloned().collect();
-        if let Some(tail) = wire.stderr_tail().await {
-            evidence.push(format!("stderr: {}", ctx.target.redact(&tail)));
-        }
+        evidence.extend(ctx.stderr_evidence(&wire).await);
         Verdict::Violated {
             message: format!(
                 "{} of {IN_FLIGHT} concurrent requests got no answer",
