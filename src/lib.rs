@@ -10,6 +10,7 @@
 //! - [`journal`]: the record of a run that every part emits into, and the transcript reads.
 //! - [`scenario`]: scenario files (YAML), their loader with positioned errors, their JSON Schema.
 //! - [`mock`]: the scripted MCP server with faults, over every transport.
+//! - [`relay`]: the mock's faults between the manager and a real cattackle.
 //! - [`harness`]: the runner that drives the full manager through a scenario.
 //! - [`trial`]: trials defined once: discover, expand, name, run, compare with snapshots.
 //! - [`check`]: the conformance runner: a pack of checks against any cattackle or MCP server.
@@ -27,6 +28,8 @@ pub mod harness;
 pub mod journal;
 #[cfg(feature = "harness")]
 pub mod mock;
+#[cfg(feature = "harness")]
+pub mod relay;
 #[cfg(feature = "harness")]
 pub mod scenario;
 #[cfg(feature = "harness")]

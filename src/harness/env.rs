@@ -31,6 +31,8 @@ pub(crate) struct Env {
     seed: u64,
     journal_file: Option<PathBuf>,
     mock_program: Option<PathBuf>,
+    /// Process groups a `pause` step stopped and no `resume` continued yet.
+    paused: Vec<i32>,
     _tmp: Option<TempDir>,
 }
 
@@ -83,6 +85,7 @@ impl Env {
             seed,
             journal_file: None,
             mock_program: None,
+            paused: Vec::new(),
             _tmp: None,
         };
         let connector: Box<dyn Connector> = match target {
@@ -135,7 +138,14 @@ impl Env {
                     let launched = Launched::start(launch, env.port, options, &journal).await?;
                     env.launched = Some(launched);
                 }
-                default_connector()
+                // A stdio child gets the relay: faults, and the wire in the transcript.
+                Box::new(crate::relay::RelayConnector::new(
+                    DefaultConnector::with_program_dirs(options.program_dirs.clone()),
+                    file.scenario.faults.clone(),
+                    seed,
+                    config.mcp.max_message_size,
+                    journal.clone(),
+                ))
             }
         };
         Ok((env, connector))
@@ -212,6 +222,48 @@ impl Env {
         kill_pid(pid, journal).await;
     }
 
+    /// Stops (`pause`) the real server's process group, the launched server's or else the stdio
+    /// child's (`pid`); `resume` continues every group paused so far. A group still paused is
+    /// continued when the trial stops.
+    pub(crate) fn pause(
+        &mut self,
+        pause: bool,
+        pid: Option<u32>,
+        journal: &Journal,
+    ) -> Result<(), SetupError> {
+        let what = if pause { "pause" } else { "resume" };
+        if self.mock.is_some() || self.mock_program.is_some() {
+            return Err(SetupError(format!(
+                "`{what}` stops a real server's process: use `server: real` (a mock hangs with the \
+                 `hang` fault)"
+            )));
+        }
+        if !pause {
+            if self.paused.is_empty() {
+                journal.record(What::Server("resume: nothing is paused".to_owned()));
+            }
+            for group in std::mem::take(&mut self.paused) {
+                signal_group(group, libc::SIGCONT);
+                journal.record(What::Server("resumed the real server (SIGCONT)".to_owned()));
+            }
+            return Ok(());
+        }
+        let group = self
+            .launched
+            .as_ref()
+            .and_then(Launched::pid)
+            .or(pid)
+            .and_then(|p| i32::try_from(p).ok());
+        let Some(group) = group else {
+            journal.record(What::Server("pause: no live process".to_owned()));
+            return Ok(());
+        };
+        signal_group(group, libc::SIGSTOP);
+        self.paused.push(group);
+        journal.record(What::Server("paused the real server (SIGSTOP)".to_owned()));
+        Ok(())
+    }
+
     /// Restarts the server: new connections work, old ones are gone.
     pub(crate) async fn restart(
         &mut self,
@@ -237,6 +289,9 @@ impl Env {
     /// Stops what the trial started; a child-process mock's journal is read back into
     /// `journal`.
     pub(crate) async fn stop(mut self, journal: &Journal) {
+        for group in self.paused.drain(..) {
+            signal_group(group, libc::SIGCONT);
+        }
         if let Some(network) = self.network.take() {
             network.stop().await;
         }
@@ -290,6 +345,14 @@ async fn kill_pid(pid: Option<u32>, journal: &Journal) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     journal.record(What::Server("killed the cattackle process".to_owned()));
+}
+
+/// Sends `signal` to process group `group`.
+fn signal_group(group: i32, signal: libc::c_int) {
+    // SAFETY: killpg has no memory-safety preconditions.
+    unsafe {
+        libc::killpg(group, signal);
+    }
 }
 
 /// Whether `pid` runs (a zombie has exited). Without `/proc`, assumes it has exited.
@@ -374,6 +437,11 @@ impl Launched {
         Ok(Self {
             connection: Some(connection),
         })
+    }
+
+    /// The launched process's id (its process group's).
+    fn pid(&self) -> Option<u32> {
+        self.connection.as_ref().and_then(|c| c.resource.pid())
     }
 
     /// Stops the server: a network server does not watch its stdin, so it gets SIGTERM at once,

@@ -459,6 +459,14 @@ impl Run<'_> {
                     let pid = self.manager.session_pid(&self.name_and_grace().0).await;
                     self.env.lock().await.kill(pid, &self.journal).await;
                 }
+                StepAction::Pause | StepAction::Resume => {
+                    let pid = self.manager.session_pid(&self.name_and_grace().0).await;
+                    let pause = matches!(step.action, StepAction::Pause);
+                    let signalled = self.env.lock().await.pause(pause, pid, &self.journal);
+                    if let Err(e) = signalled {
+                        self.fail(&at, e.to_string());
+                    }
+                }
                 StepAction::Restart => {
                     let pid = self.manager.session_pid(&self.name_and_grace().0).await;
                     let result = self

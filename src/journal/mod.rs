@@ -54,6 +54,9 @@ pub enum What {
     Sent(String),
     /// A fault applied.
     Fault(String),
+    /// What a real server sent that the relay did not pass on as it was (a fault replaced,
+    /// delayed or cut it); what the client got follows as `<-`.
+    Withheld(String),
     /// The manager's side: attempts, failures, sessions.
     Client(String),
     /// A step started or ended.
@@ -157,6 +160,7 @@ impl Journal {
             What::Received(s) => What::Received(self.redactor.apply(&s)),
             What::Sent(s) => What::Sent(self.redactor.apply(&s)),
             What::Fault(s) => What::Fault(self.redactor.apply(&s)),
+            What::Withheld(s) => What::Withheld(self.redactor.apply(&s)),
             What::Client(s) => What::Client(self.redactor.apply(&s)),
             What::Step(s) => What::Step(self.redactor.apply(&s)),
         };
@@ -193,12 +197,21 @@ impl Journal {
 
     /// Records a message the server sent on connection `conn` (`bytes` need not be valid).
     pub fn sent(&self, conn: u64, bytes: &[u8]) {
-        let text = match serde_json::from_slice::<Value>(bytes) {
+        self.record_conn(conn, What::Sent(self.outgoing(conn, bytes)));
+    }
+
+    /// Records a message a real server sent on connection `conn` that a fault kept from the
+    /// client as it was.
+    pub fn withheld(&self, conn: u64, bytes: &[u8]) {
+        self.record_conn(conn, What::Withheld(self.outgoing(conn, bytes)));
+    }
+
+    /// A server's message as the transcript shows it (`bytes` need not be valid).
+    fn outgoing(&self, conn: u64, bytes: &[u8]) -> String {
+        shorten(match serde_json::from_slice::<Value>(bytes) {
             Ok(message) => self.renumber(conn, &message, false),
             Err(_) => format!("(not JSON) {}", String::from_utf8_lossy(bytes).trim_end()),
-        };
-        let text = shorten(text);
-        self.record_conn(conn, What::Sent(text));
+        })
     }
 
     fn renumber(&self, conn: u64, message: &Value, incoming: bool) -> String {

@@ -25,8 +25,11 @@ use crate::config::CattackleConfig;
 use crate::transport::{http_refusal, is_session_expired};
 use crate::util::deadline_after;
 
-/// How long a timed-out attempt waits for its cancellation to be handed to the transport.
-const CANCEL_BOUND: Duration = Duration::from_secs(1);
+/// How long a timed-out attempt waits for its cancellation to be handed to the transport. The
+/// notification is queued at once; the wait only keeps it ahead of the session's close on a
+/// pipe. It must stay short: a hung HTTP server never acknowledges the notification's POST, and
+/// the retry waits for this (a bound of 1 s made every retry against a stopped server 1 s late).
+const CANCEL_BOUND: Duration = Duration::from_millis(50);
 
 impl Core {
     /// One attempt: a healthy session, then one bounded `tools/call`. `end` (the call's

@@ -24,9 +24,9 @@ mod tools;
 
 pub use backoff::Backoff;
 pub use breaker::BreakerState;
+pub(crate) use error::redacted;
 #[cfg(feature = "harness")]
 pub(crate) use error::shown as shown_redacted;
-pub(crate) use error::redacted;
 pub use error::{CattackleError, ErrorKind, Phase, Unavailability};
 pub use event::{ManagerEvent, Observer};
 pub use imp::McpClientManager;

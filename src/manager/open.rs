@@ -114,7 +114,8 @@ async fn one_start(
         }
         Ok(Ok(connection)) => connection,
     };
-    let handshake = handshake(io, protocol, config.mcp.max_message_size);
+    let (io, resource) = crate::transport::bounded(io, resource, config.mcp.max_message_size);
+    let handshake = handshake(io, protocol);
     let error = match timeout_at(deadline, handshake).await {
         Ok(Ok(client)) => return Ok(Started { client, resource }),
         Ok(Err(e)) => {
@@ -170,16 +171,9 @@ fn lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
 }
 
 /// The MCP handshake of `protocol` over any of the wire kinds.
-async fn handshake(
-    io: TransportIo,
-    protocol: Protocol,
-    max_message_size: usize,
-) -> Result<Client, ClientInitializeError> {
+async fn handshake(io: TransportIo, protocol: Protocol) -> Result<Client, ClientInitializeError> {
     match io {
-        TransportIo::Bytes { read, write } => {
-            let read = crate::transport::LineLimit::new(read, max_message_size);
-            serve((read, write), protocol).await
-        }
+        TransportIo::Bytes { read, write } => serve((read, write), protocol).await,
         TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
         TransportIo::Http(transport) => serve(transport, protocol).await,
     }

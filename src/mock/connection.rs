@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::out::Out;
 use super::server::MockServer;
+use crate::journal::{Journal, What};
 use crate::transport::BoxFuture;
 use crate::util::lock;
 
@@ -40,7 +41,7 @@ pub(crate) trait Wire: Send + Sync {
 /// Carries out `plan`; a `Close` cuts the whole connection (`cut`), and everything stops once
 /// it is cut.
 pub(crate) async fn run_plan(
-    server: &MockServer,
+    journal: &Journal,
     conn: u64,
     plan: Vec<Out>,
     wire: &dyn Wire,
@@ -52,11 +53,11 @@ pub(crate) async fn run_plan(
             match out {
                 Out::Sleep(d) => tokio::time::sleep(d).await,
                 Out::Send(bytes) => {
-                    server.journal().sent(conn, &bytes);
+                    journal.sent(conn, &bytes);
                     wire.send(bytes, true).await;
                 }
                 Out::Raw(bytes) => {
-                    server.journal().sent(conn, &bytes);
+                    journal.sent(conn, &bytes);
                     wire.send(bytes, false).await;
                 }
                 Out::Hang => std::future::pending().await,
@@ -64,13 +65,13 @@ pub(crate) async fn run_plan(
                     *lock(&ending.exit_code) = exit_code;
                     ending.gone.store(true, Ordering::SeqCst);
                     let why = exit_code.map_or("dropped".to_owned(), |c| format!("exit {c}"));
-                    server.closed(conn, &why);
+                    closed(journal, conn, &why);
                     cut.cancel();
                 }
                 Out::WsClose { code, reason } => {
                     wire.ws_close(code, reason).await;
                     ending.gone.store(true, Ordering::SeqCst);
-                    server.closed(conn, &format!("close frame {code}"));
+                    closed(journal, conn, &format!("close frame {code}"));
                     cut.cancel();
                 }
                 // HTTP-only answers; the loader refuses them on other transports.
@@ -83,6 +84,11 @@ pub(crate) async fn run_plan(
             () = step => {}
         }
     }
+}
+
+/// Records that connection `conn` ended, and why.
+pub(crate) fn closed(journal: &Journal, conn: u64, why: &str) {
+    journal.record_conn(conn, What::Server(format!("closed ({why})")));
 }
 
 /// One connection being served: answers run concurrently, as real servers do (a delayed answer
@@ -110,7 +116,7 @@ impl Answering {
         };
         if let Some(plan) = early {
             run_plan(
-                &this.server,
+                this.server.journal(),
                 conn,
                 plan,
                 &*this.wire,
@@ -141,7 +147,7 @@ impl Answering {
         );
         let conn = self.conn;
         self.tasks.spawn(async move {
-            run_plan(&server, conn, plan, &*wire, &cut, &ending).await;
+            run_plan(server.journal(), conn, plan, &*wire, &cut, &ending).await;
         });
     }
 

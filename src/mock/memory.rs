@@ -71,7 +71,7 @@ pub async fn serve_bytes<R, W>(
 }
 
 /// Writes to a byte stream; messages get a newline.
-struct ByteWire<W>(tokio::sync::Mutex<W>);
+pub(crate) struct ByteWire<W>(pub(crate) tokio::sync::Mutex<W>);
 
 impl<W: AsyncWrite + Unpin + Send> Wire for ByteWire<W> {
     fn send(&self, mut bytes: Vec<u8>, framed: bool) -> BoxFuture<'_, ()> {

@@ -7,6 +7,7 @@
 //! - `connection`: carrying out a plan on one connection, whatever its wire.
 //! - `memory`, `websocket`, `http`, `network`: the fronts.
 
+mod book;
 mod connection;
 mod faults;
 mod http;
@@ -22,3 +23,9 @@ pub use memory::{MemoryMock, MockResource, serve_bytes};
 pub use network::NetworkMock;
 pub use out::{Flavor, Out};
 pub use server::MockServer;
+
+// For the relay in front of a real server, which carries out the same faults.
+pub(crate) use book::{Book, Fired, target_of};
+pub(crate) use connection::{Wire, closed, run_plan};
+pub(crate) use faults::{Setting, describe, plan};
+pub(crate) use memory::ByteWire;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::faults::{self, Draws, Setting, describe, position_fires};
+use super::book::{Book, Fired, target_of};
+use super::faults::{self, Draws, Setting, describe};
 use super::out::{Flavor, Out};
 use super::reply::{self, Answer, Context, error_response, to_bytes};
 use crate::journal::{Journal, Received, What};
@@ -15,17 +16,8 @@ use crate::scenario::model::{Era, Fault, MockSpec, Tool};
 use crate::util::lock;
 
 struct State {
-    fault_counts: Vec<u32>,
+    book: Book,
     tool_calls: HashMap<String, u32>,
-    rng: fastrand::Rng,
-    connections: u32,
-}
-
-/// A fault that fired on a request.
-struct Fired {
-    index: usize,
-    count: u32,
-    draws: Draws,
 }
 
 /// The counters of a mock that must survive its process (`stdio-process` mocks are a new
@@ -81,10 +73,8 @@ impl MockServer {
             tools,
             eras,
             state: Mutex::new(State {
-                fault_counts: vec![0; faults.len()],
+                book: Book::new(faults.len(), seed),
                 tool_calls: HashMap::new(),
-                rng: fastrand::Rng::with_seed(seed),
-                connections: 0,
             }),
             faults,
             setting: Setting {
@@ -107,12 +97,12 @@ impl MockServer {
             .and_then(|b| serde_json::from_slice::<Counters>(&b).ok())
         {
             let state = crate::util::get_mut(&mut self.state);
-            if saved.fault_counts.len() == state.fault_counts.len() {
-                state.fault_counts = saved.fault_counts;
+            if saved.fault_counts.len() == state.book.counts.len() {
+                state.book.counts = saved.fault_counts;
             }
             state.tool_calls = saved.tool_calls;
-            state.rng = fastrand::Rng::with_seed(saved.rng_seed);
-            state.connections = saved.connections;
+            state.book.rng = fastrand::Rng::with_seed(saved.rng_seed);
+            state.book.connections = saved.connections;
             self.next_conn = AtomicU64::new(u64::from(saved.connections));
         }
         self.persist = Some(file);
@@ -121,13 +111,13 @@ impl MockServer {
 
     fn save(&self, state: &mut State) {
         let Some(file) = &self.persist else { return };
-        let seed = state.rng.u64(..);
-        state.rng = fastrand::Rng::with_seed(seed);
+        let seed = state.book.rng.u64(..);
+        state.book.rng = fastrand::Rng::with_seed(seed);
         let counters = Counters {
-            fault_counts: state.fault_counts.clone(),
+            fault_counts: state.book.counts.clone(),
             tool_calls: state.tool_calls.clone(),
             rng_seed: seed,
-            connections: state.connections,
+            connections: state.book.connections,
         };
         let saved = serde_json::to_vec(&counters)
             .map_err(std::io::Error::other)
@@ -177,12 +167,7 @@ impl MockServer {
         self.journal
             .record_conn(conn, What::Server("open".to_owned()));
         let mut state = lock(&self.state);
-        state.connections += 1;
-        let count = state.connections;
-        let fired = self.faults.iter().enumerate().find_map(|(i, fault)| {
-            (fault.action.on_connect() && position_fires(&fault.matcher, count, &mut state.rng))
-                .then_some(i)
-        });
+        let (count, fired) = state.book.connect(&self.faults);
         self.save(&mut state);
         drop(state);
         let Some(i) = fired else {
@@ -202,8 +187,7 @@ impl MockServer {
 
     /// Records that a connection ended and why.
     pub fn closed(&self, conn: u64, why: &str) {
-        self.journal
-            .record_conn(conn, What::Server(format!("closed ({why})")));
+        super::connection::closed(&self.journal, conn, why);
     }
 
     /// What to send for one incoming message on connection `conn`: parse, record, fire the
@@ -231,15 +215,12 @@ impl MockServer {
             return vec![Out::Send(to_bytes(&response))];
         };
         let action = &self.faults[index].action;
-        let target = match &request.tool {
-            Some(t) => format!("{} {t}", request.method),
-            None => request.method.clone(),
-        };
         self.journal.record_conn(
             conn,
             What::Fault(format!(
-                "{} (faults[{index}], {target} #{count})",
-                describe(action)
+                "{} (faults[{index}], {} #{count})",
+                describe(action),
+                target_of(&request)
             )),
         );
         faults::plan(action, &response, self.setting, draws)
@@ -259,18 +240,7 @@ impl MockServer {
             }
             None => 0,
         };
-        let fired = self.faults.iter().enumerate().find_map(|(index, fault)| {
-            if fault.action.on_connect() || !fault.matcher.targets(&fault.action, request) {
-                return None;
-            }
-            state.fault_counts[index] += 1;
-            let count = state.fault_counts[index];
-            position_fires(&fault.matcher, count, &mut state.rng).then(|| Fired {
-                index,
-                count,
-                draws: Draws::for_action(&fault.action, &mut state.rng),
-            })
-        });
+        let fired = state.book.request(&self.faults, request);
         self.save(state);
         (call, fired)
     }

@@ -3,7 +3,8 @@
 
 use super::error::{ScenarioError, invalid, top_key};
 use super::file::{ScenarioFile, TrialTarget};
-use super::model::{Clock, FaultAction, Malformed, MockTransport, ServerKind};
+use super::model::{Clock, FaultAction, Malformed, MockTransport, ServerKind, Step, StepAction};
+use crate::config::TransportKind;
 
 /// Checks that need the whole file: faults against transports, clocks against I/O.
 pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError> {
@@ -18,26 +19,42 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
                     .into(),
             );
         }
-        if !s.faults.is_empty() {
-            return fail(
-                "faults",
-                "`faults` are injected by the mock: use `server: mock`, or a `restart`/`kill` step"
-                    .into(),
-            );
-        }
-        if !s.server_expect.is_empty() {
-            return fail(
-                "server_expect",
-                "`server_expect` counts what the mock received; a real server's requests are not \
-                 seen yet: use `server: mock`"
-                    .into(),
-            );
+        let kind = file.config.mcp.transport.kind();
+        if kind != TransportKind::Stdio {
+            let why = "the relay that sees a real server's messages is built for stdio only; \
+                       over WebSocket and HTTP use `server: mock`, or a `restart`/`kill` step";
+            if !s.faults.is_empty() {
+                return fail(
+                    "faults",
+                    format!("`faults` on a real {} server: {why}", kind.as_str()),
+                );
+            }
+            if !s.server_expect.is_empty() {
+                return fail(
+                    "server_expect",
+                    format!("`server_expect` on a real {} server: {why}", kind.as_str()),
+                );
+            }
         }
     } else if s.launch.is_some() {
         return fail(
             "launch",
             "`launch` starts a real server: it needs `server: real`".into(),
         );
+    } else if let Some(key) = signal_step(&s.steps) {
+        // The step's own key, where it is (the first `pause:` of the file is that step's).
+        let at = text
+            .find(&format!("{key}:"))
+            .unwrap_or_else(|| top_key(text, "steps"));
+        return Err(invalid(
+            &file.path,
+            text,
+            at,
+            format!(
+                "`{key}` stops or continues a real server's process: it needs `server: real` \
+                 (a mock hangs with the `hang` fault)"
+            ),
+        ));
     }
     let targets = file.targets();
     if s.clock == Some(Clock::Virtual)
@@ -55,10 +72,12 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
     }
     for (i, fault) in s.faults.iter().enumerate() {
         for target in &targets {
-            let TrialTarget::Mock(transport) = target else {
-                continue;
+            let transport = match target {
+                TrialTarget::Mock(transport) => *transport,
+                // The stdio relay carries out a fault as the in-process stdio mock does.
+                TrialTarget::Real(_) => MockTransport::Stdio,
             };
-            if let Some(why) = unsupported(&fault.action, *transport) {
+            if let Some(why) = unsupported(&fault.action, transport) {
                 return fail(
                     "faults",
                     format!(
@@ -71,6 +90,15 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
         }
     }
     Ok(())
+}
+
+/// The first `pause` or `resume` among `steps`, nested ones included.
+fn signal_step(steps: &[Step]) -> Option<&'static str> {
+    steps.iter().find_map(|step| match &step.action {
+        StepAction::Pause | StepAction::Resume => Some(step.action.key()),
+        StepAction::Concurrent(inner) | StepAction::Sequence(inner) => signal_step(inner),
+        _ => None,
+    })
 }
 
 /// Why a fault cannot be carried out over a transport, if it cannot.

@@ -78,6 +78,9 @@ fn quoted_value_near(message: &str, text: &str, from: usize) -> Option<(usize, u
     if message.contains("unknown field `") {
         return None; // already at the key
     }
+    if message.contains("missing field `") {
+        return None; // the mapping that lacks it is the place; the name is nowhere near
+    }
     let own = message.split(", did you mean").next().unwrap_or(message);
     let own = own.split(" (one of").next().unwrap_or(own);
     let window_end = text.len().min(from + VALUE_WINDOW);
@@ -104,6 +107,13 @@ mod tests {
         let message = "steps[0]: invalid duration unit `hours` in `2 hours`: use ms, s or m";
         let (start, end) = quoted_value_near(message, text, 10).unwrap();
         assert_eq!(&text[start..end], "2 hours");
+    }
+
+    #[test]
+    fn a_missing_field_is_not_looked_for_further_down_the_file() {
+        let text = "  - expect: { error: {} }\n  - expect: { error: { kind: x } }\n";
+        let message = "steps[0].expect.error: missing field `kind`";
+        assert_eq!(quoted_value_near(message, text, 21), None);
     }
 
     #[test]

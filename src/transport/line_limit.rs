@@ -3,9 +3,14 @@
 //! of growing the reader's buffer without limit.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, ReadBuf};
+
+use super::{BoxFuture, SessionResource, TransportIo};
 
 /// Wraps a reader; fails with `InvalidData` once a line exceeds `max` bytes.
 pub(crate) struct LineLimit<R> {
@@ -13,6 +18,7 @@ pub(crate) struct LineLimit<R> {
     max: usize,
     line: usize,
     exceeded: bool,
+    tripped: Arc<AtomicBool>,
 }
 
 impl<R> LineLimit<R> {
@@ -22,7 +28,83 @@ impl<R> LineLimit<R> {
             max,
             line: 0,
             exceeded: false,
+            tripped: Arc::default(),
         }
+    }
+}
+
+/// A byte wire's reader bounded by `max`, and its resource telling, once the bound ended the
+/// connection, that it did (the client library only says "Transport closed").
+pub(crate) fn bounded(
+    io: TransportIo,
+    resource: Box<dyn SessionResource>,
+    max: usize,
+) -> (TransportIo, Box<dyn SessionResource>) {
+    let TransportIo::Bytes { read, write } = io else {
+        return (io, resource);
+    };
+    let read = LineLimit::new(read, max);
+    let tripped = read.tripped.clone();
+    let io = TransportIo::Bytes {
+        read: Box::new(read),
+        write,
+    };
+    let resource = Box::new(Bounded {
+        inner: resource,
+        tripped,
+        max,
+    });
+    (io, resource)
+}
+
+/// A resource behind a bounded reader.
+struct Bounded {
+    inner: Box<dyn SessionResource>,
+    tripped: Arc<AtomicBool>,
+    max: usize,
+}
+
+impl Bounded {
+    fn note(&self) -> Option<String> {
+        self.tripped.load(Ordering::SeqCst).then(|| {
+            format!(
+                "the cattackle sent a message larger than max_message_size ({} bytes); raise \
+                 `mcp.max_message_size` if its answers are meant to be that large",
+                self.max
+            )
+        })
+    }
+}
+
+impl SessionResource for Bounded {
+    fn is_alive(&self) -> bool {
+        self.inner.is_alive()
+    }
+
+    fn failure_context(&self, settle: Duration) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let context = self.inner.failure_context(settle).await;
+            match (self.note(), context) {
+                (Some(note), Some(context)) => Some(format!("{note}\n{context}")),
+                (note, context) => note.or(context),
+            }
+        })
+    }
+
+    fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()> {
+        self.inner.shutdown(grace)
+    }
+
+    fn interrupt(&self) {
+        self.inner.interrupt();
+    }
+
+    fn close_reason(&self) -> Option<String> {
+        self.note().or_else(|| self.inner.close_reason())
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.inner.pid()
     }
 }
 
@@ -57,6 +139,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for LineLimit<R> {
                         // A failed read hands out no bytes.
                         buf.set_filled(before);
                         this.exceeded = true;
+                        this.tripped.store(true, Ordering::SeqCst);
                         return Poll::Ready(Err(error()));
                     }
                 }

@@ -20,7 +20,7 @@ pub use connector::{
     BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
     TransportIo,
 };
-pub(crate) use line_limit::LineLimit;
+pub(crate) use line_limit::{LineLimit, bounded};
 pub use memory::MemoryConnector;
 pub use stdio::StdioConnector;
 #[cfg(feature = "harness")]

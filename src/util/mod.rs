@@ -58,7 +58,11 @@ pub(crate) fn cut_keeping_end(text: &str, max: usize) -> String {
         return text.to_owned();
     }
     let at = text.char_indices().nth(chars - max).map_or(0, |(at, _)| at);
-    format!("({} bytes in all, the end shown) …{}", text.len(), &text[at..])
+    format!(
+        "({} bytes in all, the end shown) …{}",
+        text.len(),
+        &text[at..]
+    )
 }
 
 /// Merges `from` into `into`: objects key by key, recursively; anything else replaces.
@@ -83,7 +87,10 @@ mod tests {
         assert_eq!(cut("héllo", 10), "héllo");
         assert_eq!(cut("héllo", 2), "hé… (6 bytes in all)");
         assert_eq!(cut_keeping_end("héllo", 10), "héllo");
-        assert_eq!(cut_keeping_end("héllo", 4), "(6 bytes in all, the end shown) …éllo");
+        assert_eq!(
+            cut_keeping_end("héllo", 4),
+            "(6 bytes in all, the end shown) …éllo"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "journal",
     "scenario",
     "mock",
+    "relay",
     "harness",
     "trial",
     "check",

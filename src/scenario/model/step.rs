@@ -42,6 +42,11 @@ pub enum StepAction {
     Kill,
     /// Kill the server's connections (a real server: kill and start again); new connections work.
     Restart,
+    /// Stop a real server's process group (SIGSTOP): a hung process that still holds its pipes
+    /// and sockets.
+    Pause,
+    /// Let a paused real server run on (SIGCONT).
+    Resume,
     /// Give the manager a changed configuration.
     Reload(Reload),
 }
@@ -58,6 +63,8 @@ impl StepAction {
             Self::CloseAll => "close_all",
             Self::Kill => "kill",
             Self::Restart => "restart",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
             Self::Reload(_) => "reload",
         }
     }
@@ -289,6 +296,12 @@ pub(crate) struct StepSpec {
     /// `true`: kill the server's connections, and accept new ones.
     #[serde(default)]
     restart: Option<bool>,
+    /// `true`: stop the real server's process group (SIGSTOP) until `resume`.
+    #[serde(default)]
+    pause: Option<bool>,
+    /// `true`: let a paused real server run on (SIGCONT).
+    #[serde(default)]
+    resume: Option<bool>,
     /// A changed configuration.
     #[serde(default)]
     reload: Option<Reload>,
@@ -315,6 +328,8 @@ impl TryFrom<StepSpec> for Step {
                 ("close_all", flag(spec.close_all, StepAction::CloseAll)),
                 ("kill", flag(spec.kill, StepAction::Kill)),
                 ("restart", flag(spec.restart, StepAction::Restart)),
+                ("pause", flag(spec.pause, StepAction::Pause)),
+                ("resume", flag(spec.resume, StepAction::Resume)),
                 ("reload", spec.reload.map(StepAction::Reload)),
             ],
         )?;
