@@ -23,6 +23,10 @@ pub(crate) struct Env {
     pub(crate) mock: Option<Arc<MockServer>>,
     network: Option<crate::mock::NetworkMock>,
     launched: Option<Launched>,
+    /// The relay in front of a real WebSocket server, and the launched server's process group
+    /// (0 for none), which a `crash` kills.
+    ws_relay: Option<crate::relay::WsRelay>,
+    launched_pid: Arc<std::sync::atomic::AtomicU32>,
     /// The port `{port}` stands for.
     pub(crate) port: u16,
     target: TrialTarget,
@@ -79,6 +83,8 @@ impl Env {
             mock: None,
             network: None,
             launched: None,
+            ws_relay: None,
+            launched_pid: Arc::default(),
             port: 0,
             target,
             scenario: file.path.clone(),
@@ -136,7 +142,25 @@ impl Env {
                 if let Some(launch) = &file.scenario.launch {
                     env.port = free_port().map_err(|e| SetupError(format!("no free port: {e}")))?;
                     let launched = Launched::start(launch, env.port, options, &journal).await?;
-                    env.launched = Some(launched);
+                    env.set_launched(launched);
+                }
+                if let TransportConfig::WebSocket { url, headers } =
+                    fill_port(config.mcp.transport.clone(), env.port)
+                {
+                    let upstream = crate::relay::Upstream {
+                        url,
+                        headers,
+                        max_message_size: config.mcp.max_message_size,
+                        pid: env.launched_pid.clone(),
+                    };
+                    let faults = file.scenario.faults.clone();
+                    let relay =
+                        crate::relay::WsRelay::start(upstream, faults, seed, journal.clone())
+                            .await
+                            .map_err(|e| {
+                                SetupError(format!("cannot start the WebSocket relay: {e}"))
+                            })?;
+                    env.ws_relay = Some(relay);
                 }
                 // A stdio child gets the relay: faults, and the wire in the transcript.
                 Box::new(crate::relay::RelayConnector::new(
@@ -165,6 +189,15 @@ impl Env {
             TransportConfig::Stdio(_) => SecretMap::default(),
         };
         let port = self.port;
+        if let (Some(relay), TransportConfig::WebSocket { url, headers }) =
+            (&self.ws_relay, &config.mcp.transport)
+        {
+            config.mcp.transport = TransportConfig::WebSocket {
+                url: through_relay(url, relay.port()),
+                headers: headers.clone(),
+            };
+            return config;
+        }
         config.mcp.transport = match self.target {
             TrialTarget::Mock(MockTransport::Websocket) => TransportConfig::WebSocket {
                 url: format!("ws://127.0.0.1:{port}/mcp"),
@@ -279,11 +312,20 @@ impl Env {
         if let Some(launched) = self.launched.as_mut() {
             launched.stop().await;
             let launch = file.scenario.launch.as_ref().expect("launched from it");
-            *launched = Launched::start(launch, self.port, options, journal).await?;
+            let relaunched = Launched::start(launch, self.port, options, journal).await?;
+            self.set_launched(relaunched);
             return Ok(());
         }
         kill_pid(pid, journal).await;
         Ok(())
+    }
+
+    /// Keeps the launched server, and its process group for a `crash`.
+    fn set_launched(&mut self, launched: Launched) {
+        let pid = launched.pid().unwrap_or(0);
+        self.launched_pid
+            .store(pid, std::sync::atomic::Ordering::SeqCst);
+        self.launched = Some(launched);
     }
 
     /// Stops what the trial started; a child-process mock's journal is read back into
@@ -294,6 +336,9 @@ impl Env {
         }
         if let Some(network) = self.network.take() {
             network.stop().await;
+        }
+        if let Some(relay) = self.ws_relay.take() {
+            relay.stop().await;
         }
         if let Some(mut launched) = self.launched.take() {
             launched.stop().await;
@@ -326,6 +371,14 @@ fn fill_port(transport: TransportConfig, port: u16) -> TransportConfig {
             headers: fill_map(&headers),
         },
     }
+}
+
+/// `url` pointed at the relay on `port` of 127.0.0.1, over plain `ws` (the relay opens the real
+/// `wss`), its path and query kept.
+fn through_relay(url: &str, port: u16) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |at| &rest[at..]);
+    format!("ws://127.0.0.1:{port}{path}")
 }
 
 /// Kills a stdio cattackle's process group and waits (up to 2 s) until the process has exited,

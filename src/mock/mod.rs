@@ -29,3 +29,4 @@ pub(crate) use book::{Book, Fired, target_of};
 pub(crate) use connection::{Wire, closed, run_plan};
 pub(crate) use faults::{Setting, describe, plan};
 pub(crate) use memory::ByteWire;
+pub(crate) use websocket::WsWire;

@@ -15,9 +15,9 @@ use super::server::MockServer;
 use crate::transport::BoxFuture;
 use crate::transport::websocket::negotiate_subprotocol;
 
-type Sink = futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
+pub(crate) type Sink = futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
 
-struct WsWire(tokio::sync::Mutex<Sink>);
+pub(crate) struct WsWire(pub(crate) tokio::sync::Mutex<Sink>);
 
 impl Wire for WsWire {
     fn send(&self, bytes: Vec<u8>, _framed: bool) -> BoxFuture<'_, ()> {

@@ -15,5 +15,7 @@
 mod lines;
 mod stdio;
 mod tap;
+mod websocket;
 
 pub use stdio::RelayConnector;
+pub use websocket::{Upstream, WsRelay};

@@ -20,9 +20,9 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
             );
         }
         let kind = file.config.mcp.transport.kind();
-        if kind != TransportKind::Stdio {
-            let why = "the relay that sees a real server's messages is built for stdio only; \
-                       over WebSocket and HTTP use `server: mock`, or a `restart`/`kill` step";
+        if kind == TransportKind::Http {
+            let why = "the relay that sees a real server's messages is built for stdio and \
+                       WebSocket; over HTTP use `server: mock`, or a `restart`/`kill`/`pause` step";
             if !s.faults.is_empty() {
                 return fail(
                     "faults",
@@ -74,7 +74,8 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
         for target in &targets {
             let transport = match target {
                 TrialTarget::Mock(transport) => *transport,
-                // The stdio relay carries out a fault as the in-process stdio mock does.
+                // The relays carry out a fault as the mock over the same wire does.
+                TrialTarget::Real(TransportKind::WebSocket) => MockTransport::Websocket,
                 TrialTarget::Real(_) => MockTransport::Stdio,
             };
             if let Some(why) = unsupported(&fault.action, transport) {
