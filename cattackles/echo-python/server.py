@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 
 try:  # SDK 2.x
     from mcp.server.mcpserver import MCPServer as Server
@@ -74,6 +75,16 @@ def joke(text: str = "", accumulated_params: list[str] | None = None, extra: dic
     for byte in topic.encode():
         pick = (pick * 31 + byte) % (1 << 64)
     return answer(JOKES[pick % len(JOKES)].replace("{}", topic))
+
+
+@server.tool(description="Works for the seconds given in the text (at most 60), blocking: a busy cattackle.")
+def busy(text: str = "", accumulated_params: list[str] | None = None, extra: dict | None = None) -> str:
+    try:
+        seconds = min(max(float(text.strip() or 0), 0.0), 60.0)
+    except ValueError:
+        return answer("", f"busy: not a number of seconds: {text!r}")
+    time.sleep(seconds)  # on purpose: the event loop stops reading stdin, as a busy server does
+    return answer(f"worked {seconds:g}s")
 
 
 def serve_websocket(host: str, port: int) -> None:

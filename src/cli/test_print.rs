@@ -77,6 +77,7 @@ macro_rules! out {
 
 const OK: Style = AnsiColor::Green.on_default();
 const FAILED: Style = AnsiColor::Red.on_default().bold();
+const SKIPPED: Style = AnsiColor::Yellow.on_default();
 const ADDED: Style = AnsiColor::Green.on_default();
 const REMOVED: Style = AnsiColor::Red.on_default();
 
@@ -188,7 +189,9 @@ impl Printer {
 
     fn line(&self, result: &TrialResult, run: u32, done: usize) {
         let r = &result.report;
-        let status = if r.passed() {
+        let status = if r.skipped.is_some() {
+            format!("{SKIPPED}skip  {SKIPPED:#}")
+        } else if r.passed() {
             format!("{OK}ok    {OK:#}")
         } else {
             format!("{FAILED}FAILED{FAILED:#}")
@@ -207,6 +210,14 @@ impl Printer {
         } else {
             String::new()
         };
+        if let Some(why) = &r.skipped {
+            out!(
+                "[{done:>3}/{}] {status} {}{seed} ({why})",
+                self.total,
+                r.name
+            );
+            return;
+        }
         out!(
             "[{done:>3}/{}] {status} {}{seed} ({} {clock}, {} wall{note})",
             self.total,
@@ -275,6 +286,9 @@ fn summarize(report: &TestReport, results: &[(u32, TrialResult)]) {
     }
     let s = &report.summary;
     let mut notes = String::new();
+    if s.skipped > 0 {
+        notes.push_str(&format!(", {} skipped", s.skipped));
+    }
     if s.flaky > 0 {
         notes.push_str(&format!(", {} flaky", s.flaky));
     }

@@ -58,6 +58,8 @@ pub struct Report {
     pub wall_time: Duration,
     /// The run as a timeline (steps, attempts, sessions, faults, messages), for the HTML report.
     pub timeline: Vec<Mark>,
+    /// Why it did not run (a file it requires is missing); it then has no failures.
+    pub skipped: Option<String>,
 }
 
 impl Report {
@@ -99,7 +101,11 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
         clock_time: Duration::ZERO,
         wall_time: Duration::ZERO,
         timeline: Vec::new(),
+        skipped: file.missing_requirement(),
     };
+    if report.skipped.is_some() {
+        return report;
+    }
     match builder.build() {
         Ok(runtime) => {
             let (expired, _watchdog) = watchdog(options.trial_timeout);

@@ -15,7 +15,8 @@ use super::server::MockServer;
 use crate::transport::BoxFuture;
 use crate::transport::websocket::negotiate_subprotocol;
 
-pub(crate) type Sink = futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
+pub(crate) type Sink =
+    futures::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
 
 pub(crate) struct WsWire(pub(crate) tokio::sync::Mutex<Sink>);
 

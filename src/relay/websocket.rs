@@ -148,7 +148,10 @@ async fn relay(
         Ok(opened) => opened,
         Err(e) => {
             // Refused as the real server refused: the client's upgrade gets no answer.
-            let why = format!("the real server refused: {}", tap.journal().redactor().apply(&e));
+            let why = format!(
+                "the real server refused: {}",
+                tap.journal().redactor().apply(&e)
+            );
             closed(tap.journal(), tap.conn(), &why);
             return;
         }

@@ -68,6 +68,16 @@ impl ScenarioFile {
         format!("{stem}@{}", target.as_str())
     }
 
+    /// Why its trials are skipped: the first file it requires that is missing, and how to
+    /// install it.
+    pub fn missing_requirement(&self) -> Option<String> {
+        self.scenario
+            .requires
+            .iter()
+            .find(|r| !r.path.exists())
+            .map(|r| format!("needs {} (run `{}`)", r.path.display(), r.install))
+    }
+
     /// The runs it asks for, one per transport.
     pub fn targets(&self) -> Vec<TrialTarget> {
         match self.scenario.server {

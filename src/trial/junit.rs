@@ -16,6 +16,13 @@ pub fn render(records: &[TrialRecord], transcripts: &[&str]) -> String {
     for (record, transcript) in records.iter().zip(transcripts) {
         let status = match record.status {
             TrialStatus::Pass => TestCaseStatus::success(),
+            TrialStatus::Skip => {
+                let mut status = TestCaseStatus::skipped();
+                if let Some(why) = &record.skipped {
+                    status.set_message(why.as_str());
+                }
+                status
+            }
             TrialStatus::Fail => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let first = record.failures.first().map_or_else(String::new, |f| {

@@ -21,6 +21,8 @@ pub enum TrialStatus {
     Pass,
     /// Something did not.
     Fail,
+    /// Not run: a file it requires is missing (see its `skipped` reason).
+    Skip,
 }
 
 /// One expectation that did not hold.
@@ -56,6 +58,9 @@ pub struct TrialRecord {
     /// What did not hold.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureRecord>,
+    /// Why it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Its transcript: the snapshot file.
     pub transcript: String,
     /// Which repetition this is (from 1; with `--repeat` or `--seeds`).
@@ -74,11 +79,14 @@ impl TrialRecord {
             folder: folder(&r.id),
             transport: r.target.as_str().to_owned(),
             seed: r.seed,
-            status: if r.passed() {
+            status: if r.skipped.is_some() {
+                TrialStatus::Skip
+            } else if r.passed() {
                 TrialStatus::Pass
             } else {
                 TrialStatus::Fail
             },
+            skipped: r.skipped.clone(),
             clock: match r.clock {
                 crate::scenario::model::Clock::Virtual => "virtual",
                 crate::scenario::model::Clock::Real => "real",
@@ -139,6 +147,8 @@ pub struct TestSummary {
     pub passed: usize,
     /// Runs that failed.
     pub failed: usize,
+    /// Runs skipped (a file they require is missing).
+    pub skipped: usize,
     /// Trials whose outcome differed between runs.
     pub flaky: usize,
     /// Trials not run (`--fail-fast` stopped the run).
@@ -188,6 +198,10 @@ impl TestReport {
             .iter()
             .filter(|t| t.status == TrialStatus::Fail)
             .count();
+        let skipped = trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Skip)
+            .count();
         let mut by_name: BTreeMap<&str, Vec<&TrialRecord>> = BTreeMap::new();
         for t in &trials {
             by_name.entry(&t.name).or_default().push(t);
@@ -219,7 +233,8 @@ impl TestReport {
             })
             .collect();
         let summary = TestSummary {
-            passed: trials.len() - failed,
+            passed: trials.len() - failed - skipped,
+            skipped,
             failed,
             flaky: flaky.len(),
             not_run,

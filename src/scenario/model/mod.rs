@@ -116,6 +116,20 @@ pub struct Scenario {
     /// What the server must have received, checked at the end.
     #[serde(default)]
     pub server_expect: Vec<ServerExpectation>,
+    /// Files the trial needs (an interpreter with an SDK, a peer server): when one is missing,
+    /// the trial is skipped, saying how to install it.
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
+}
+
+/// A file a trial needs.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// The file, relative to the directory `cattackle test` runs in.
+    pub path: std::path::PathBuf,
+    /// The command that installs it.
+    pub install: String,
 }
 
 /// Where the cattackle configuration comes from.

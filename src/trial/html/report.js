@@ -110,7 +110,8 @@ function trialView(t) {
   const d = el("details", { class: "trial " + t.status, "data-name": t.name });
   if (t.status === "fail" || decodeURIComponent(location.hash.slice(1)) === t.name) d.open = true;
   const sum = el("summary");
-  sum.appendChild(el("span", { class: "badge " + t.status }, t.status === "pass" ? "ok" : "FAILED"));
+  sum.appendChild(el("span", { class: "badge " + t.status }, { pass: "ok", skip: "skip", fail: "FAILED" }[t.status]));
+  if (t.skipped) sum.appendChild(el("span", { class: "muted" }, " " + t.skipped));
   sum.appendChild(document.createTextNode(t.name + (t.run > 1 ? ` [run ${t.run}]` : "")));
   sum.appendChild(el("span", { class: "meta" }, `${t.clock} clock · seed ${t.seed} · ${ms(t.scenario_time_ms * 1000)} scenario · ${ms(t.wall_time_ms * 1000)} wall`));
   d.appendChild(sum);
