@@ -11,25 +11,22 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cattackle_harness::config::{CattackleConfig, load_str};
+use cattackle_harness::config::CattackleConfig;
 use cattackle_harness::manager::{McpClientManager, Payload};
 use cattackle_harness::transport::websocket::{WebSocketState, json_rpc};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const ROUNDS: usize = 5;
 
 type BareClient = rmcp::service::RunningService<rmcp::RoleClient, ClientConfig>;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Wire {
-    Stdio,
-    WebSocket,
-    Http,
-}
+#[path = "support.rs"]
+mod support;
+
+use support::{Wire, config, network_server};
 
 // The tests' build of `echo-cattackle` (release here): without cargo's package variables, so the
 // nested build does not rebuild half the graph on every run.
@@ -42,44 +39,6 @@ enum Wire {
 mod processes;
 
 use processes::echo_binary;
-
-fn config(wire: Wire, binary: &Path, url: &str) -> CattackleConfig {
-    let transport = match wire {
-        Wire::Stdio => format!(
-            "type = \"stdio\"\ncommand = {:?}\nargs = [\"--transport\", \"stdio\"]",
-            binary.display().to_string()
-        ),
-        Wire::WebSocket => format!("type = \"websocket\"\nurl = \"{url}\""),
-        Wire::Http => format!("type = \"http\"\nurl = \"{url}\""),
-    };
-    let text = format!(
-        "name = \"echo\"\nversion = \"1\"\ndescription = \"bench\"\n\
-         commands = {{ echo = {{ description = \"e\" }} }}\n[mcp.transport]\n{transport}\n"
-    );
-    load_str("bench.toml", &text).expect("bench config").config
-}
-
-/// Starts a network echo server on a free port; returns it and its URL.
-async fn network_server(binary: &Path, wire: Wire) -> (tokio::process::Child, String) {
-    let name = if wire == Wire::WebSocket {
-        "websocket"
-    } else {
-        "http"
-    };
-    let mut child = tokio::process::Command::new(binary)
-        .args(["--transport", name, "--port", "0"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn echo server");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(url) = line.strip_prefix("listening on ") {
-            return (child, url.to_owned());
-        }
-    }
-    panic!("echo server did not say where it listens");
-}
 
 fn info() -> ClientConfig {
     ClientConfig::new(
