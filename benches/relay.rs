@@ -16,7 +16,7 @@ use cattackle_harness::manager::{McpClientManager, Payload};
 use cattackle_harness::relay::{RelayConnector, Upstream, WsRelay};
 use cattackle_harness::transport::DefaultConnector;
 
-#[path = "support.rs"]
+#[path = "support/mod.rs"]
 #[expect(dead_code, reason = "shared with roundtrip; HTTP has no relay yet")]
 mod support;
 

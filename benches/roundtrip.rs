@@ -23,7 +23,7 @@ const ROUNDS: usize = 5;
 
 type BareClient = rmcp::service::RunningService<rmcp::RoleClient, ClientConfig>;
 
-#[path = "support.rs"]
+#[path = "support/mod.rs"]
 mod support;
 
 use support::{Wire, config, network_server};
