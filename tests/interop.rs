@@ -454,10 +454,73 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
         .map_err(|e| e.to_string().into())
 }
 
+/// Records the Python reference cattackle (SDK 2.x) with `cattackle record`, then runs the twin:
+/// against the mock and against the real Python server, both must pass.
+fn record_trial(py2: &Path) -> Result<(), Failed> {
+    let dir = std::env::temp_dir().join(format!("cattackle-interop-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let config = dir.join("cattackle.toml");
+    let original = std::fs::read_to_string(root().join("cattackles/echo-python/cattackle.toml"))
+        .map_err(|e| e.to_string())?;
+    let script = root().join("cattackles/echo-python/server.py");
+    let patched = original
+        .replace(
+            "command = \"python\"",
+            &format!("command = {:?}", py2.display().to_string()),
+        )
+        .replace(
+            "\"cattackles/echo-python/server.py\"",
+            &format!("{:?}", script.display().to_string()),
+        );
+    std::fs::write(&config, patched).map_err(|e| e.to_string())?;
+    let scenario = dir.join("twin.yaml");
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cattackle"))
+            .args(args)
+            .current_dir(root())
+            .env_remove("CI")
+            .output()
+            .map_err(|e| e.to_string())
+    };
+    let out = cli(&[
+        "record",
+        config.to_str().unwrap(),
+        "--call",
+        "echo",
+        "--text",
+        "from python",
+        "--call",
+        "joke",
+        "--text",
+        "snakes",
+        "--call",
+        "ping",
+        "-o",
+        scenario.to_str().unwrap(),
+    ])?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
+    }
+    let out = cli(&["test", scenario.to_str().unwrap(), "--color", "never"])?;
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    if !out.status.success() || !shown.contains("2 passed, 0 failed") {
+        return Err(format!("the twin does not pass both ways:\n{shown}").into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut hinted = false;
-    let trials = peers()
+    let py2 = root().join(".peers/py2/bin/python");
+    let record_missing = !py2.exists();
+    let record = Trial::test("record: python-sdk-2/stdio twin", move || {
+        record_trial(&py2)
+    })
+    .with_kind(if record_missing { INSTALL } else { "" })
+    .with_ignored_flag(record_missing);
+    let mut trials: Vec<Trial> = peers()
         .into_iter()
         .flat_map(|peer| {
             let missing = peer.missing().map(|p| p.display().to_string());
@@ -479,5 +542,6 @@ fn main() {
             ]
         })
         .collect();
+    trials.push(record);
     libtest_mimic::run(&args, trials).exit();
 }

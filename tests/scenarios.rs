@@ -35,7 +35,7 @@ fn main() {
     for trial in suite.trials() {
         let snap = trial.snapshot_path();
         // Runs where its peers are installed (CI installs them); elsewhere it says what to run.
-        let skipped = trial.file.missing_requirement();
+        let skipped = trial.file.missing_requirement(trial.target);
         let kind = skipped.clone().unwrap_or_default();
         trials.push(
             Trial::test(trial.name(), move || {

@@ -7,6 +7,7 @@ mod list;
 mod list_tools;
 pub(crate) mod logging;
 mod mock_server;
+mod record;
 mod schema;
 mod test;
 mod test_print;
@@ -42,6 +43,9 @@ enum Command {
     /// Check a cattackle or any MCP server against the conformance pack (lifecycle, tools, the
     /// cattackle contract, robustness, transport hygiene, wire schema).
     Check(check::CheckArgs),
+    /// Call a real cattackle and write a scenario whose mock answers exactly what it answered
+    /// (its mocked twin), run against the mock and the real server side by side.
+    Record(record::RecordArgs),
     /// Print the JSON Schema of scenario files (or, with --check-report, of check's JSON).
     #[command(
         after_help = "Examples:\n  cattackle schema > docs/scenario.schema.json\n  cattackle schema --check-report\n  cattackle schema --test-report"
@@ -106,6 +110,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
             Command::MockServer(args) => mock_server::run(args).await,
             Command::List(args) => list::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Record(args) => record::run(args).await,
             Command::Test(_) | Command::Schema(_) | Command::Completions { .. } => {
                 unreachable!("handled above")
             }

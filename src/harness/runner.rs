@@ -101,7 +101,7 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
         clock_time: Duration::ZERO,
         wall_time: Duration::ZERO,
         timeline: Vec::new(),
-        skipped: file.missing_requirement(),
+        skipped: file.missing_requirement(target),
     };
     if report.skipped.is_some() {
         return report;

@@ -11,8 +11,8 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
     let s = &file.scenario;
     let fail =
         |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
-    if s.server == ServerKind::Real {
-        if !s.transports.is_empty() {
+    if s.server.has_real() {
+        if s.server == ServerKind::Real && !s.transports.is_empty() {
             return fail(
                 "transports",
                 "`transports` is for mocks: a real server uses the transport of its configuration"
@@ -36,12 +36,15 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
                 );
             }
         }
-    } else if s.launch.is_some() {
+    }
+    if !s.server.has_real() && s.launch.is_some() {
         return fail(
             "launch",
             "`launch` starts a real server: it needs `server: real`".into(),
         );
-    } else if let Some(key) = signal_step(&s.steps) {
+    } else if s.server.has_mock()
+        && let Some(key) = signal_step(&s.steps)
+    {
         // The step's own key, where it is (the first `pause:` of the file is that step's).
         let at = text
             .find(&format!("{key}:"))

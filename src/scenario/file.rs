@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::model::{MockTransport, Scenario, ServerKind};
+use super::model::{MockTransport, Scenario};
 use crate::config::{CattackleConfig, TransportKind};
 
 /// Where a trial's server is: a mock over one transport, or the real cattackle.
@@ -68,9 +68,12 @@ impl ScenarioFile {
         format!("{stem}@{}", target.as_str())
     }
 
-    /// Why its trials are skipped: the first file it requires that is missing, and how to
-    /// install it.
-    pub fn missing_requirement(&self) -> Option<String> {
+    /// Why its trial against `target` is skipped: a real server's trial, when a file it
+    /// requires is missing (the first, and how to install it). Mock trials never are.
+    pub fn missing_requirement(&self, target: TrialTarget) -> Option<String> {
+        if !matches!(target, TrialTarget::Real(_)) {
+            return None;
+        }
         self.scenario
             .requires
             .iter()
@@ -80,17 +83,21 @@ impl ScenarioFile {
 
     /// The runs it asks for, one per transport.
     pub fn targets(&self) -> Vec<TrialTarget> {
-        match self.scenario.server {
-            ServerKind::Real => vec![TrialTarget::Real(self.config.mcp.transport.kind())],
-            ServerKind::Mock if self.scenario.transports.is_empty() => {
-                vec![TrialTarget::Mock(MockTransport::Stdio)]
+        let mut targets = Vec::new();
+        if self.scenario.server.has_mock() {
+            if self.scenario.transports.is_empty() {
+                targets.push(TrialTarget::Mock(MockTransport::Stdio));
             }
-            ServerKind::Mock => self
-                .scenario
-                .transports
-                .iter()
-                .map(|t| TrialTarget::Mock(*t))
-                .collect(),
+            targets.extend(
+                self.scenario
+                    .transports
+                    .iter()
+                    .map(|t| TrialTarget::Mock(*t)),
+            );
         }
+        if self.scenario.server.has_real() {
+            targets.push(TrialTarget::Real(self.config.mcp.transport.kind()));
+        }
+        targets
     }
 }

@@ -13,6 +13,7 @@ mod manager_retry;
 mod manager_sessions;
 mod network;
 mod protocol;
+mod record;
 mod report_browser;
 mod resilience;
 mod response;

@@ -87,8 +87,10 @@ pub struct Scenario {
     /// The cattackle configuration the manager is given.
     pub cattackle: CattackleSpec,
     /// `mock` (default): a scripted server from `mock` and `faults`. `real`: the cattackle's own
-    /// command or URL.
-    #[serde(default)]
+    /// command or URL. `[mock, real]`: both, as separate trials (a recorded twin beside the real
+    /// server it was recorded from).
+    #[serde(default, deserialize_with = "server_kind")]
+    #[schemars(with = "ServerSpec")]
     pub server: ServerKind,
     /// Transports to run a mock against, one run (and snapshot) each. Default `[stdio]`.
     /// Real servers use the transport of their configuration.
@@ -156,6 +158,60 @@ pub enum ServerKind {
     Mock,
     /// The cattackle itself.
     Real,
+    /// Both, as separate trials: `server: [mock, real]`.
+    #[serde(skip)]
+    Both,
+}
+
+impl ServerKind {
+    /// Whether a trial runs against the cattackle itself.
+    pub fn has_real(self) -> bool {
+        matches!(self, Self::Real | Self::Both)
+    }
+
+    /// Whether a trial runs against the mock.
+    pub fn has_mock(self) -> bool {
+        matches!(self, Self::Mock | Self::Both)
+    }
+}
+
+/// `server` as written: one kind, or a list of them.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(
+    dead_code,
+    reason = "the schema of `server`; read through `server_kind`"
+)]
+enum ServerSpec {
+    /// `mock` or `real`.
+    One(ServerKind),
+    /// `[mock, real]`: a trial against each.
+    Many(Vec<ServerKind>),
+}
+
+fn server_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ServerKind, D::Error> {
+    use serde::de::Error;
+    let kinds = match ServerSpec::deserialize(d) {
+        Ok(ServerSpec::One(kind)) => vec![kind],
+        Ok(ServerSpec::Many(kinds)) => kinds,
+        Err(_) => {
+            return Err(D::Error::custom(
+                "`server` is `mock`, `real`, or `[mock, real]`",
+            ));
+        }
+    };
+    let (mock, real) = (
+        kinds.contains(&ServerKind::Mock),
+        kinds.contains(&ServerKind::Real),
+    );
+    match (mock, real) {
+        (true, true) => Ok(ServerKind::Both),
+        (false, true) => Ok(ServerKind::Real),
+        (true, false) => Ok(ServerKind::Mock),
+        (false, false) => Err(D::Error::custom(
+            "`server` names no server: use `mock`, `real`, or `[mock, real]`",
+        )),
+    }
 }
 
 /// A transport a mock is served over.
