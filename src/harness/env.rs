@@ -26,6 +26,7 @@ pub(crate) struct Env {
     /// The relay in front of a real WebSocket server, and the launched server's process group
     /// (0 for none), which a `crash` kills.
     ws_relay: Option<crate::relay::WsRelay>,
+    http_relay: Option<crate::relay::HttpRelay>,
     launched_pid: Arc<std::sync::atomic::AtomicU32>,
     /// The port `{port}` stands for.
     pub(crate) port: u16,
@@ -84,6 +85,7 @@ impl Env {
             network: None,
             launched: None,
             ws_relay: None,
+            http_relay: None,
             launched_pid: Arc::default(),
             port: 0,
             target,
@@ -128,6 +130,40 @@ impl Env {
                 env.network = Some(server);
                 default_connector()
             }
+            TrialTarget::Mock(MockTransport::Http) if needs_relay(&file.scenario) => {
+                // wiremock answers every request: a fault that cuts the connection, and a killed
+                // server that refuses connections, need the relay in front. It then carries out
+                // every fault and records the wire; the mock only answers, into a journal of its
+                // own that nobody reads.
+                let quiet = Arc::new(Journal::new(false, crate::journal::Redactor::default()));
+                let mock = Arc::new(MockServer::new(
+                    &file.scenario.mock,
+                    commands.clone(),
+                    Vec::new(),
+                    Flavor::Http,
+                    config.mcp.max_message_size,
+                    seed,
+                    quiet,
+                ));
+                let server =
+                    crate::mock::NetworkMock::http(mock.clone(), file.scenario.mock.http_body)
+                        .await;
+                let upstream = crate::relay::Upstream {
+                    url: format!("http://127.0.0.1:{}/mcp", server.port()),
+                    headers: SecretMap::default(),
+                    max_message_size: config.mcp.max_message_size,
+                    pid: Arc::default(),
+                };
+                let faults = file.scenario.faults.clone();
+                let relay = crate::relay::HttpRelay::start(upstream, faults, seed, journal.clone())
+                    .await
+                    .map_err(|e| SetupError(format!("cannot start the HTTP relay: {e}")))?;
+                env.port = server.port();
+                env.mock = Some(mock);
+                env.network = Some(server);
+                env.http_relay = Some(relay);
+                default_connector()
+            }
             TrialTarget::Mock(MockTransport::Http) => {
                 let mock = new_mock(Flavor::Http);
                 let server =
@@ -143,6 +179,26 @@ impl Env {
                     env.port = free_port().map_err(|e| SetupError(format!("no free port: {e}")))?;
                     let launched = Launched::start(launch, env.port, options, &journal).await?;
                     env.set_launched(launched);
+                }
+                // Over HTTP the relay accepts every connection itself, so a real server that is
+                // down looks cut rather than refused: it stands in front only when asked for.
+                let relayed =
+                    !file.scenario.faults.is_empty() || !file.scenario.server_expect.is_empty();
+                if let (true, TransportConfig::Http { url, headers }) =
+                    (relayed, fill_port(config.mcp.transport.clone(), env.port))
+                {
+                    let upstream = crate::relay::Upstream {
+                        url,
+                        headers,
+                        max_message_size: config.mcp.max_message_size,
+                        pid: env.launched_pid.clone(),
+                    };
+                    let faults = file.scenario.faults.clone();
+                    let relay =
+                        crate::relay::HttpRelay::start(upstream, faults, seed, journal.clone())
+                            .await
+                            .map_err(|e| SetupError(format!("cannot start the HTTP relay: {e}")))?;
+                    env.http_relay = Some(relay);
                 }
                 if let TransportConfig::WebSocket { url, headers } =
                     fill_port(config.mcp.transport.clone(), env.port)
@@ -193,7 +249,16 @@ impl Env {
             (&self.ws_relay, &config.mcp.transport)
         {
             config.mcp.transport = TransportConfig::WebSocket {
-                url: through_relay(url, relay.port()),
+                url: through_relay(url, "ws", relay.port()),
+                headers: headers.clone(),
+            };
+            return config;
+        }
+        if let (Some(relay), TrialTarget::Real(_), TransportConfig::Http { url, headers }) =
+            (&self.http_relay, self.target, &config.mcp.transport)
+        {
+            config.mcp.transport = TransportConfig::Http {
+                url: through_relay(url, "http", relay.port()),
                 headers: headers.clone(),
             };
             return config;
@@ -204,7 +269,10 @@ impl Env {
                 headers,
             },
             TrialTarget::Mock(MockTransport::Http) => TransportConfig::Http {
-                url: format!("http://127.0.0.1:{port}/mcp"),
+                url: format!(
+                    "http://127.0.0.1:{}/mcp",
+                    self.http_relay.as_ref().map_or(port, |r| r.port())
+                ),
                 headers,
             },
             TrialTarget::Mock(MockTransport::StdioProcess) => {
@@ -245,6 +313,9 @@ impl Env {
     pub(crate) async fn kill(&mut self, pid: Option<u32>, journal: &Journal) {
         if let Some(mock) = self.mock.as_ref() {
             mock.kill();
+            if let Some(relay) = &self.http_relay {
+                relay.set_down(true); // connections are refused, as by a killed process
+            }
             return;
         }
         if let Some(launched) = self.launched.as_mut() {
@@ -307,6 +378,9 @@ impl Env {
     ) -> Result<(), SetupError> {
         if let Some(mock) = self.mock.as_ref() {
             mock.restart();
+            if let Some(relay) = &self.http_relay {
+                relay.set_down(false);
+            }
             return Ok(());
         }
         if let Some(launched) = self.launched.as_mut() {
@@ -338,6 +412,9 @@ impl Env {
             network.stop().await;
         }
         if let Some(relay) = self.ws_relay.take() {
+            relay.stop().await;
+        }
+        if let Some(relay) = self.http_relay.take() {
             relay.stop().await;
         }
         if let Some(mut launched) = self.launched.take() {
@@ -373,12 +450,31 @@ fn fill_port(transport: TransportConfig, port: u16) -> TransportConfig {
     }
 }
 
-/// `url` pointed at the relay on `port` of 127.0.0.1, over plain `ws` (the relay opens the real
-/// `wss`), its path and query kept.
-fn through_relay(url: &str, port: u16) -> String {
+/// Whether the HTTP mock needs the relay in front: a fault cuts a connection (or kills the
+/// server), or a `kill` step must leave it refusing connections. wiremock can do neither.
+fn needs_relay(scenario: &crate::scenario::model::Scenario) -> bool {
+    use crate::scenario::model::{FaultAction as A, StepAction, find_step};
+    let kills = find_step(&scenario.steps, &|a| matches!(a, StepAction::Kill)).is_some();
+    kills
+        || scenario.faults.iter().any(|f| {
+            matches!(
+                f.action,
+                A::Drop(_)
+                    | A::Crash(_)
+                    | A::ExitBeforeHandshake
+                    | A::LimitData(_)
+                    | A::ResetPeer
+                    | A::Timeout(_)
+            )
+        })
+}
+
+/// `url` pointed at the relay on `port` of 127.0.0.1, over plain `scheme` (`ws`, `http`: the
+/// relay opens the real `wss` or `https`), its path and query kept.
+fn through_relay(url: &str, scheme: &str, port: u16) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = rest.find('/').map_or("/", |at| &rest[at..]);
-    format!("ws://127.0.0.1:{port}{path}")
+    format!("{scheme}://127.0.0.1:{port}{path}")
 }
 
 /// Kills a stdio cattackle's process group and waits (up to 2 s) until the process has exited,

@@ -200,6 +200,11 @@ impl Journal {
         self.record_conn(conn, What::Sent(self.outgoing(conn, bytes)));
     }
 
+    /// Records that the server side of connection `conn` closed it, and why.
+    pub fn server_closed(&self, conn: u64, why: &str) {
+        self.record_conn(conn, What::Server(format!("closed ({why})")));
+    }
+
     /// Records a message a real server sent on connection `conn` that a fault kept from the
     /// client as it was.
     pub fn withheld(&self, conn: u64, bytes: &[u8]) {

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::out::Out;
 use super::server::MockServer;
-use crate::journal::{Journal, What};
+use crate::journal::Journal;
 use crate::transport::BoxFuture;
 use crate::util::lock;
 
@@ -65,13 +65,13 @@ pub(crate) async fn run_plan(
                     *lock(&ending.exit_code) = exit_code;
                     ending.gone.store(true, Ordering::SeqCst);
                     let why = exit_code.map_or("dropped".to_owned(), |c| format!("exit {c}"));
-                    closed(journal, conn, &why);
+                    journal.server_closed(conn, &why);
                     cut.cancel();
                 }
                 Out::WsClose { code, reason } => {
                     wire.ws_close(code, reason).await;
                     ending.gone.store(true, Ordering::SeqCst);
-                    closed(journal, conn, &format!("close frame {code}"));
+                    journal.server_closed(conn, &format!("close frame {code}"));
                     cut.cancel();
                 }
                 // HTTP-only answers; the loader refuses them on other transports.
@@ -87,10 +87,6 @@ pub(crate) async fn run_plan(
 }
 
 /// Records that connection `conn` ended, and why.
-pub(crate) fn closed(journal: &Journal, conn: u64, why: &str) {
-    journal.record_conn(conn, What::Server(format!("closed ({why})")));
-}
-
 /// One connection being served: answers run concurrently, as real servers do (a delayed answer
 /// does not hold up the next request), and all end when the connection is cut.
 pub(crate) struct Answering {

@@ -26,7 +26,7 @@ pub use server::MockServer;
 
 // For the relay in front of a real server, which carries out the same faults.
 pub(crate) use book::{Book, Fired, target_of};
-pub(crate) use connection::{Wire, closed, run_plan};
+pub(crate) use connection::{Wire, run_plan};
 pub(crate) use faults::{Setting, describe, plan};
 pub(crate) use memory::ByteWire;
 pub(crate) use websocket::WsWire;

@@ -187,7 +187,7 @@ impl MockServer {
 
     /// Records that a connection ended and why.
     pub fn closed(&self, conn: u64, why: &str) {
-        super::connection::closed(&self.journal, conn, why);
+        self.journal.server_closed(conn, why);
     }
 
     /// What to send for one incoming message on connection `conn`: parse, record, fire the

@@ -12,10 +12,12 @@
 //!
 //! It runs on real time (the real server does), and stops with its session.
 
+mod http;
 mod lines;
 mod stdio;
 mod tap;
 mod websocket;
 
+pub use http::HttpRelay;
 pub use stdio::RelayConnector;
 pub use websocket::{Upstream, WsRelay};

@@ -12,7 +12,7 @@ use super::lines::{Chunk, Lines};
 use super::tap::{Faults, Tap};
 use crate::config::CattackleConfig;
 use crate::journal::{Journal, What};
-use crate::mock::{Book, ByteWire, Ending, Flavor, Out, Setting, Wire, closed, run_plan};
+use crate::mock::{Book, ByteWire, Ending, Flavor, Out, Setting, Wire, run_plan};
 use crate::scenario::model::Fault;
 use crate::transport::{
     BoxFuture, ConnectError, Connection, Connector, SessionResource, TransportIo,
@@ -150,7 +150,7 @@ async fn relay(
         why = carry => Some(why),
     };
     if let Some(why) = why {
-        closed(tap.journal(), tap.conn(), why);
+        tap.journal().server_closed(tap.conn(), why);
     }
     if ending.exit_code().is_some() {
         kill_group(pid, tap.journal(), tap.conn());

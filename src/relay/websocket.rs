@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::tap::{Faults, Tap};
 use crate::config::SecretMap;
 use crate::journal::{Journal, What};
-use crate::mock::{Book, Ending, Flavor, Setting, Wire, WsWire, closed, run_plan};
+use crate::mock::{Book, Ending, Flavor, Setting, Wire, WsWire, run_plan};
 use crate::scenario::model::Fault;
 use crate::transport::websocket::{SUBPROTOCOL, open_raw};
 
@@ -152,7 +152,7 @@ async fn relay(
                 "the real server refused: {}",
                 tap.journal().redactor().apply(&e)
             );
-            closed(tap.journal(), tap.conn(), &why);
+            tap.journal().server_closed(tap.conn(), &why);
             return;
         }
     };
@@ -167,7 +167,8 @@ async fn relay(
         Ok(response)
     };
     let Ok(client) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
-        closed(tap.journal(), tap.conn(), "the client's upgrade failed");
+        tap.journal()
+            .server_closed(tap.conn(), "the client's upgrade failed");
         return;
     };
     let (to_client, mut from_client) = client.split();
@@ -230,7 +231,7 @@ async fn relay(
         }
     };
     if let Some(why) = why {
-        closed(tap.journal(), tap.conn(), &why);
+        tap.journal().server_closed(tap.conn(), &why);
     }
     cut.cancel();
     plans.shutdown().await;

@@ -3,7 +3,9 @@
 
 use super::error::{ScenarioError, invalid, top_key};
 use super::file::{ScenarioFile, TrialTarget};
-use super::model::{Clock, FaultAction, Malformed, MockTransport, ServerKind, Step, StepAction};
+use super::model::{
+    Clock, FaultAction, Malformed, MockTransport, ServerKind, Step, StepAction, find_step,
+};
 use crate::config::TransportKind;
 
 /// Checks that need the whole file: faults against transports, clocks against I/O.
@@ -11,31 +13,12 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
     let s = &file.scenario;
     let fail =
         |key: &str, message: String| Err(invalid(&file.path, text, top_key(text, key), message));
-    if s.server.has_real() {
-        if s.server == ServerKind::Real && !s.transports.is_empty() {
-            return fail(
-                "transports",
-                "`transports` is for mocks: a real server uses the transport of its configuration"
-                    .into(),
-            );
-        }
-        let kind = file.config.mcp.transport.kind();
-        if kind == TransportKind::Http {
-            let why = "the relay that sees a real server's messages is built for stdio and \
-                       WebSocket; over HTTP use `server: mock`, or a `restart`/`kill`/`pause` step";
-            if !s.faults.is_empty() {
-                return fail(
-                    "faults",
-                    format!("`faults` on a real {} server: {why}", kind.as_str()),
-                );
-            }
-            if !s.server_expect.is_empty() {
-                return fail(
-                    "server_expect",
-                    format!("`server_expect` on a real {} server: {why}", kind.as_str()),
-                );
-            }
-        }
+    if s.server == ServerKind::Real && !s.transports.is_empty() {
+        return fail(
+            "transports",
+            "`transports` is for mocks: a real server uses the transport of its configuration"
+                .into(),
+        );
     }
     if !s.server.has_real() && s.launch.is_some() {
         return fail(
@@ -79,6 +62,7 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
                 TrialTarget::Mock(transport) => *transport,
                 // The relays carry out a fault as the mock over the same wire does.
                 TrialTarget::Real(TransportKind::WebSocket) => MockTransport::Websocket,
+                TrialTarget::Real(TransportKind::Http) => MockTransport::Http,
                 TrialTarget::Real(_) => MockTransport::Stdio,
             };
             if let Some(why) = unsupported(&fault.action, transport) {
@@ -98,11 +82,10 @@ pub(super) fn check(file: &ScenarioFile, text: &str) -> Result<(), ScenarioError
 
 /// The first `pause` or `resume` among `steps`, nested ones included.
 fn signal_step(steps: &[Step]) -> Option<&'static str> {
-    steps.iter().find_map(|step| match &step.action {
-        StepAction::Pause | StepAction::Resume => Some(step.action.key()),
-        StepAction::Concurrent(inner) | StepAction::Sequence(inner) => signal_step(inner),
-        _ => None,
+    find_step(steps, &|a| {
+        matches!(a, StepAction::Pause | StepAction::Resume)
     })
+    .map(StepAction::key)
 }
 
 /// Why a fault cannot be carried out over a transport, if it cannot.
@@ -116,17 +99,6 @@ fn unsupported(action: &FaultAction, transport: MockTransport) -> Option<&'stati
             Stdio | StdioProcess | Websocket,
         ) => Some("it is an HTTP fault"),
         (FaultAction::WsClose(_), Stdio | StdioProcess | Http) => Some("it is a WebSocket fault"),
-        (
-            FaultAction::Drop(_)
-            | FaultAction::Crash(_)
-            | FaultAction::ExitBeforeHandshake
-            | FaultAction::ResetPeer
-            | FaultAction::LimitData(_)
-            | FaultAction::Timeout(_),
-            Http,
-        ) => Some(
-            "the HTTP mock (wiremock) answers every request and cannot cut a connection; use `http_status` or `session_expired`",
-        ),
         (FaultAction::Malformed(Malformed::StrayStdout | Malformed::DuplicateResponse), Http) => {
             Some("an HTTP response carries one body")
         }

@@ -66,7 +66,7 @@ pub use fault::{
 };
 pub use mock::{Era, HttpBody, JsonRpcErrorSpec, MockSpec, Reply, Tool};
 pub use step::{
-    CallSpec, Expect, ExpectError, ExpectOk, Reload, ServerExpectation, Step, StepAction,
+    CallSpec, Expect, ExpectError, ExpectOk, Reload, ServerExpectation, Step, StepAction, find_step,
 };
 
 use super::Dur;

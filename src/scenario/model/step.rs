@@ -51,6 +51,18 @@ pub enum StepAction {
     Reload(Reload),
 }
 
+/// The first action among `steps`, nested ones included, that `pick` accepts.
+pub fn find_step<'a>(
+    steps: &'a [Step],
+    pick: &dyn Fn(&StepAction) -> bool,
+) -> Option<&'a StepAction> {
+    steps.iter().find_map(|step| match &step.action {
+        action if pick(action) => Some(action),
+        StepAction::Concurrent(inner) | StepAction::Sequence(inner) => find_step(inner, pick),
+        _ => None,
+    })
+}
+
 impl StepAction {
     /// The key that names the step.
     pub fn key(&self) -> &'static str {
