@@ -1,6 +1,6 @@
 //! What the fault relay costs: sequential `tools/call` round trips to `echo-cattackle` through
 //! `McpClientManager`, directly and through a relay with no faults (every message parsed and
-//! journaled, as in a `server: real` trial), over stdio and WebSocket.
+//! journaled, as in a `server: real` trial), over stdio, WebSocket and Streamable HTTP.
 //!
 //! Run: `cargo bench --bench relay` (`BENCH_CALLS` sets the calls per round, default 3000). The
 //! two paths are interleaved in rounds on one current-thread runtime; best and median rounds
@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 use cattackle_harness::config::CattackleConfig;
 use cattackle_harness::journal::{Journal, Redactor};
 use cattackle_harness::manager::{McpClientManager, Payload};
-use cattackle_harness::relay::{RelayConnector, Upstream, WsRelay};
+use cattackle_harness::relay::{HttpRelay, RelayConnector, Upstream, WsRelay};
 use cattackle_harness::transport::DefaultConnector;
 
 #[path = "support/mod.rs"]
-#[expect(dead_code, reason = "shared with roundtrip; HTTP has no relay yet")]
 mod support;
 
 #[path = "../tests/support/processes.rs"]
@@ -66,7 +65,7 @@ async fn compare(wire: Wire, calls: usize) {
     let cfg = config(wire, &binary, &url);
     let journal = Arc::new(Journal::new(false, Redactor::default()));
     let direct = McpClientManager::new();
-    let (relayed, relayed_cfg, _relay) = match wire {
+    let (relayed, relayed_cfg, relay) = match wire {
         Wire::Stdio => {
             let connector = RelayConnector::new(
                 DefaultConnector::default(),
@@ -88,10 +87,14 @@ async fn compare(wire: Wire, calls: usize) {
                 max_message_size: cfg.mcp.max_message_size,
                 pid: Arc::default(),
             };
-            let relay = WsRelay::start(upstream, Vec::new(), 0, journal)
-                .await
-                .expect("relay");
-            let via = format!("ws://127.0.0.1:{}/mcp", relay.port());
+            let (scheme, relay) = if wire == Wire::Http {
+                let relay = HttpRelay::start(upstream, Vec::new(), 0, journal).await;
+                ("http", Relay::Http(relay.expect("relay")))
+            } else {
+                let relay = WsRelay::start(upstream, Vec::new(), 0, journal).await;
+                ("ws", Relay::Ws(relay.expect("relay")))
+            };
+            let via = format!("{scheme}://127.0.0.1:{}/mcp", relay.port());
             let relayed_cfg = config(wire, &binary, &via);
             (McpClientManager::new(), relayed_cfg, Some(relay))
         }
@@ -114,6 +117,26 @@ async fn compare(wire: Wire, calls: usize) {
     );
     direct.close_all_sessions(Duration::from_secs(2)).await;
     relayed.close_all_sessions(Duration::from_secs(2)).await;
+    match relay {
+        Some(Relay::Http(relay)) => relay.stop().await,
+        Some(Relay::Ws(relay)) => relay.stop().await,
+        None => {}
+    }
+}
+
+/// The network relay of a wire.
+enum Relay {
+    Ws(WsRelay),
+    Http(HttpRelay),
+}
+
+impl Relay {
+    fn port(&self) -> u16 {
+        match self {
+            Self::Ws(relay) => relay.port(),
+            Self::Http(relay) => relay.port(),
+        }
+    }
 }
 
 fn main() {
@@ -134,5 +157,6 @@ fn main() {
             println!("sequential tools/call echo, {calls} calls x {ROUNDS} rounds per path:");
             compare(Wire::Stdio, calls).await;
             compare(Wire::WebSocket, calls).await;
+            compare(Wire::Http, calls).await;
         });
 }

@@ -24,6 +24,7 @@ mod tools;
 
 pub use backoff::Backoff;
 pub use breaker::BreakerState;
+#[cfg(feature = "harness")]
 pub(crate) use error::redacted;
 #[cfg(feature = "harness")]
 pub(crate) use error::shown as shown_redacted;

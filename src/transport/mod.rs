@@ -20,7 +20,9 @@ pub use connector::{
     BoxFuture, ConnectError, Connection, Connector, DefaultConnector, NoResource, SessionResource,
     TransportIo,
 };
-pub(crate) use line_limit::{LineLimit, bounded};
+#[cfg(feature = "harness")]
+pub(crate) use line_limit::LineLimit;
+pub(crate) use line_limit::bounded;
 pub use memory::MemoryConnector;
 pub use stdio::StdioConnector;
 #[cfg(feature = "harness")]

@@ -2,9 +2,13 @@
 
 #[cfg(feature = "harness")]
 mod dur;
+#[cfg(feature = "harness")]
+mod panics;
 
 #[cfg(feature = "harness")]
 pub use dur::Dur;
+#[cfg(feature = "harness")]
+pub(crate) use panics::block_on_caught;
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -52,6 +56,7 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
 
 /// At most the last `max` characters of `text` (where a traceback keeps its cause), with a
 /// note of its full size when cut.
+#[cfg(feature = "harness")]
 pub(crate) fn cut_keeping_end(text: &str, max: usize) -> String {
     let chars = text.chars().count();
     if chars <= max {
