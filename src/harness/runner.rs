@@ -16,7 +16,7 @@ use crate::journal::{Journal, Mark, MarkKind, Redactor, What};
 use crate::manager::{CallOptions, ManagerEvent, McpClientManager, Payload};
 use crate::scenario::model::{CallSpec, Clock, Step, StepAction};
 use crate::scenario::{Dur, ScenarioFile, TrialTarget};
-use crate::util::lock;
+use crate::util::{block_on_caught, lock};
 
 /// How trials run.
 #[derive(Clone, Debug, Default)]
@@ -106,24 +106,27 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
     if report.skipped.is_some() {
         return report;
     }
-    match builder.build() {
-        Ok(runtime) => {
-            let (expired, _watchdog) = watchdog(options.trial_timeout);
-            let ran = runtime.block_on(async {
-                tokio::select! {
-                    ran = run_async(file, target, options, clock, seed) => Some(ran),
-                    _ = expired => None,
-                }
-            });
+    let (expired, _watchdog) = watchdog(options.trial_timeout);
+    let trial = async {
+        tokio::select! {
+            ran = run_async(file, target, options, clock, seed) => Some(ran),
+            _ = expired => None,
+        }
+    };
+    let panics = match block_on_caught(builder, trial) {
+        Ok((ran, panics)) => {
             match ran {
-                Some((failures, transcript, clock_time, metrics, timeline)) => {
+                // The trial's own task panicked: it ended there, its sessions and servers
+                // dropped with the runtime; the panic is its failure.
+                None => {}
+                Some(Some((failures, transcript, clock_time, metrics, timeline))) => {
                     report.timeline = timeline;
                     report.failures = failures;
                     report.transcript = transcript;
                     report.clock_time = clock_time;
                     report.metrics = metrics;
                 }
-                None => report.failures.push(Failure {
+                Some(None) => report.failures.push(Failure {
                     at: "trial".to_owned(),
                     message: format!(
                         "did not finish within {} of wall time (--trial-timeout): stopped, its sessions and servers killed",
@@ -131,12 +134,23 @@ pub fn run(file: &ScenarioFile, target: TrialTarget, options: &RunOptions) -> Re
                     ),
                 }),
             }
+            panics
         }
-        Err(e) => report.failures.push(Failure {
-            at: "setup".to_owned(),
-            message: format!("cannot build a runtime: {e}"),
-        }),
-    }
+        Err(e) => {
+            report.failures.push(Failure {
+                at: "setup".to_owned(),
+                message: format!("cannot build a runtime: {e}"),
+            });
+            Vec::new()
+        }
+    };
+    // A panic anywhere in the trial (in a mock's fault, the relay, a step) fails it.
+    report
+        .failures
+        .extend(panics.into_iter().map(|panic| Failure {
+            at: "trial".to_owned(),
+            message: format!("panicked: {panic}"),
+        }));
     report.wall_time = wall.elapsed();
     report
 }
