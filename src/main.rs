@@ -14,5 +14,13 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::logging::init(args.verbose, args.runs_scenarios());
-    ExitCode::from(cli::run(args))
+    let owns_signals = args.owns_signals();
+    if owns_signals {
+        cli::signals::install();
+    }
+    let code = cli::run(args);
+    if owns_signals {
+        cli::signals::sweep();
+    }
+    ExitCode::from(code)
 }

@@ -26,7 +26,9 @@ Exit codes (every subcommand):
   3  the cattackle could not be started or reached (spawn, connect, handshake, connection
      lost, HTTP 429 or 503), or is unavailable (circuit breaker open, bulkhead full, retry
      budget empty; its fallback on stdout); check: a target could not be reached at all
-  4  the call timed out, or its deadline passed";
+  4  the call timed out, or its deadline passed
+  129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM: every child and launched server
+     was stopped first (SIGTERM, SIGKILL after 2 s; a second signal kills at once)";
 
 /// The exit code of a call that failed with `error`: for retries exhausted, the code of the
 /// last attempt's error.

@@ -9,6 +9,7 @@ pub(crate) mod logging;
 mod mock_server;
 mod record;
 mod schema;
+pub(crate) mod signals;
 mod test;
 mod test_print;
 
@@ -65,6 +66,12 @@ enum Command {
 }
 
 impl Cli {
+    /// Whether SIGINT, SIGTERM and SIGHUP stop the children and exit (not for the mock server,
+    /// a child itself, which handles SIGTERM as a busy cattackle would).
+    pub(crate) fn owns_signals(&self) -> bool {
+        !matches!(self.command, Command::MockServer(_))
+    }
+
     /// Whether the command runs scenarios (whose manager warnings are expected, and recorded).
     pub(crate) fn runs_scenarios(&self) -> bool {
         matches!(self.command, Command::Test(_) | Command::MockServer(_))

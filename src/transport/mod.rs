@@ -11,6 +11,7 @@ mod connector;
 mod http;
 mod line_limit;
 mod memory;
+pub mod processes;
 mod stderr_tail;
 mod stdio;
 mod tls;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
+use super::processes::Group;
 use super::stderr_tail::StderrTail;
 use super::{BoxFuture, ConnectError, Connection, SessionResource, TransportIo};
 use crate::config::StdioTransport;
@@ -57,6 +58,7 @@ impl StdioConnector {
         tracing::debug!(cattackle = %name, pid, "spawned stdio cattackle");
         let resource = ChildProcess {
             child: Mutex::new(Some(child)),
+            _group: Group::register(pid),
             pgid: pid,
             stderr: StderrTail::drain(name.to_owned(), stderr),
         };
@@ -93,6 +95,8 @@ fn is_bare(command: &str) -> bool {
 /// A child process and its process group.
 struct ChildProcess {
     child: Mutex<Option<Child>>,
+    /// Registered while the child is ours, so a signal to the program can end it.
+    _group: Option<Group>,
     pgid: Option<u32>,
     stderr: StderrTail,
 }

@@ -17,6 +17,7 @@ mod record;
 mod report_browser;
 mod resilience;
 mod response;
+mod signals;
 mod stdio;
 mod test_cli;
 mod tls;
