@@ -57,8 +57,7 @@ impl Target {
         let transport = TransportConfig::Stdio(StdioTransport {
             command: command.clone(),
             args: args.to_vec(),
-            env: SecretMap::default(),
-            cwd: None,
+            ..StdioTransport::default()
         });
         Ok(Self::server(transport, program_dirs))
     }

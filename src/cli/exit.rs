@@ -39,9 +39,9 @@ pub(crate) fn of_error(error: &CattackleError) -> u8 {
         }
         CattackleError::Unavailable { .. } => EXIT_UNREACHABLE,
         CattackleError::DeadlineExceeded { .. } => EXIT_TIMED_OUT,
-        CattackleError::UnknownCommand { .. } | CattackleError::PayloadTooLarge { .. } => {
-            EXIT_USAGE
-        }
+        CattackleError::UnknownCommand { .. }
+        | CattackleError::PayloadTooLarge { .. }
+        | CattackleError::Misconfigured { .. } => EXIT_USAGE,
         CattackleError::NotSent { .. } | CattackleError::TransportClosed { .. } => EXIT_UNREACHABLE,
         CattackleError::HttpStatus {
             status: 429 | 503, ..

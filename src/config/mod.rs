@@ -14,9 +14,9 @@ mod suggest;
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{ConfigError, FILE_NAME, Loaded, load_path, load_str, scan_dir};
 pub use model::{
-    BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
-    Protocol, Reconnect, RetryBudgetConfig, Settings, StdioTransport, TransportConfig,
-    TransportKind,
+    BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, INJECTION_VARIABLES,
+    InheritEnv, Jitter, McpConfig, Protocol, Reconnect, RetryBudgetConfig, Settings,
+    StdioTransport, TransportConfig, TransportKind,
 };
 pub use secret::SecretMap;
 pub use suggest::did_you_mean;

@@ -300,18 +300,58 @@ pub(crate) fn url_secrets(url: &str) -> Vec<String> {
     secrets
 }
 
-/// `type = "stdio"` keys. No shell is involved: `command` is executed directly.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// `type = "stdio"` keys. No shell is involved: `command` is executed directly, found on the
+/// parent's `PATH` (never on a `PATH` set in `env`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StdioTransport {
     /// Required: the program to run.
     pub command: String,
     /// Default empty.
     pub args: Vec<String>,
-    /// Added to the inherited environment (overrides win). Values are secrets.
+    /// Added to the inherited environment (overrides win). Values are secrets. Variables that
+    /// inject code into the child ([`INJECTION_VARIABLES`]) are refused at load unless
+    /// `allow_env` names them.
     pub env: SecretMap,
     /// Working directory of the child; default the caller's.
     pub cwd: Option<PathBuf>,
+    /// Which of the parent's variables the child gets (`inherit_env`); default all of them, as
+    /// the original core does. The manager's own logging variable (`RUST_LOG`) is never
+    /// passed on unless `env` sets it.
+    pub inherit_env: InheritEnv,
+    /// Injection variables that `env` may set all the same (`allow_env`).
+    pub allow_env: Vec<String>,
 }
+
+/// `inherit_env`: `true` (the default), `false`, or the names to pass on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum InheritEnv {
+    /// Every variable of the parent (`true`).
+    #[default]
+    All,
+    /// Only these (`false` is the empty list).
+    Only(Vec<String>),
+}
+
+/// Variables that make a program load or run code it was not asked to: refused in `env`
+/// unless `allow_env` names them.
+pub const INJECTION_VARIABLES: &[&str] = &[
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "DYLD_INSERT_LIBRARIES",
+    "DYLD_LIBRARY_PATH",
+    "DYLD_FRAMEWORK_PATH",
+    "GCONV_PATH",
+    "NODE_OPTIONS",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "BASH_ENV",
+    "ENV",
+    "PERL5OPT",
+    "RUBYOPT",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+];
 
 /// `[cattackle.mcp.backoff]`: the delay after failed attempt `n` is
 /// `min(base * factor^(n-1), max)`, then jittered.

@@ -295,8 +295,7 @@ impl Env {
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
                     args,
-                    env: SecretMap::default(),
-                    cwd: None,
+                    ..StdioTransport::default()
                 })
             }
             TrialTarget::Mock(MockTransport::Stdio) | TrialTarget::Real(_) => {
@@ -438,6 +437,7 @@ fn fill_port(transport: TransportConfig, port: u16) -> TransportConfig {
             args: s.args.iter().map(|a| fill(a)).collect(),
             env: fill_map(&s.env),
             cwd: s.cwd.map(|c| PathBuf::from(fill(&c.to_string_lossy()))),
+            ..s
         }),
         TransportConfig::WebSocket { url, headers } => TransportConfig::WebSocket {
             url: fill(&url),
@@ -541,8 +541,7 @@ impl Launched {
                 .iter()
                 .map(|a| a.replace("{port}", &port.to_string()))
                 .collect(),
-            env: SecretMap::default(),
-            cwd: None,
+            ..StdioTransport::default()
         };
         let connector =
             crate::transport::StdioConnector::with_program_dirs(options.program_dirs.clone());
@@ -623,6 +622,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             cwd: Some(PathBuf::from("/tmp/{port}")),
+            ..StdioTransport::default()
         });
         let TransportConfig::Stdio(s) = fill_port(stdio, 4242) else {
             panic!("still stdio")

@@ -52,11 +52,13 @@ pub enum ErrorKind {
     OutcomeUnknown,
     /// [`CattackleError::HttpStatus`]
     HttpStatus,
+    /// [`CattackleError::Misconfigured`]
+    Misconfigured,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::UnknownCommand,
         Self::NotSent,
         Self::TimedOut,
@@ -74,6 +76,7 @@ impl ErrorKind {
         Self::DeadlineExceeded,
         Self::OutcomeUnknown,
         Self::HttpStatus,
+        Self::Misconfigured,
     ];
 
     /// `snake_case` name, as used in scenarios and reports.
@@ -96,6 +99,7 @@ impl ErrorKind {
             Self::DeadlineExceeded => "deadline_exceeded",
             Self::OutcomeUnknown => "outcome_unknown",
             Self::HttpStatus => "http_status",
+            Self::Misconfigured => "misconfigured",
         }
     }
 }
@@ -151,6 +155,16 @@ pub enum CattackleError {
         reason: String,
         /// Such as the tail of the child's stderr.
         context: Option<String>,
+    },
+    /// The configuration asks for what can never work (a `cwd` that does not exist, a NUL
+    /// byte in `command`, `args` or `env`, a header value that cannot be sent). Nothing was
+    /// sent, and retrying cannot help: fix the `cattackle.toml`.
+    #[error("cattackle '{cattackle}' is misconfigured: {reason}")]
+    Misconfigured {
+        /// The cattackle.
+        cattackle: String,
+        /// What is wrong, naming the key.
+        reason: String,
     },
     /// A phase did not finish in time.
     #[error("{}", timed_out(cattackle, *phase, *after, context))]
@@ -337,6 +351,7 @@ impl CattackleError {
             Self::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
             Self::HttpStatus { .. } => ErrorKind::HttpStatus,
             Self::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
+            Self::Misconfigured { .. } => ErrorKind::Misconfigured,
         }
     }
 
@@ -391,9 +406,10 @@ impl CattackleError {
     /// Whether the request may have reached the cattackle (and so may have had effects).
     pub fn may_have_reached(&self) -> bool {
         match self {
-            Self::UnknownCommand { .. } | Self::NotSent { .. } | Self::PayloadTooLarge { .. } => {
-                false
-            }
+            Self::UnknownCommand { .. }
+            | Self::NotSent { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::Misconfigured { .. } => false,
             Self::TimedOut { phase, .. } => *phase == Phase::Call,
             // "Too many requests" and "unavailable" refuse the request before it runs.
             Self::HttpStatus { status, .. } => !matches!(status, 429 | 503),

@@ -12,7 +12,7 @@ use super::error::{describe_init, redacted};
 use super::session::Client;
 use super::{CattackleError, Phase};
 use crate::config::{CattackleConfig, Protocol};
-use crate::transport::{Connection, Connector, SessionResource, TransportIo};
+use crate::transport::{ConnectError, Connection, Connector, SessionResource, TransportIo};
 use crate::util::saturating_add;
 
 /// A connection with its handshake done.
@@ -99,6 +99,15 @@ async fn one_start(
         Err(_) => {
             return Err(StartError {
                 error: timed_out(Phase::Connect, None),
+                handshake: false,
+            });
+        }
+        Ok(Err(ConnectError::Config(reason))) => {
+            return Err(StartError {
+                error: CattackleError::Misconfigured {
+                    cattackle: name.to_owned(),
+                    reason,
+                },
                 handshake: false,
             });
         }

@@ -131,6 +131,9 @@ pub enum ConnectError {
         /// Why.
         source: std::io::Error,
     },
+    /// The configuration can never work (a missing `cwd`, a NUL byte): not worth a retry.
+    #[error("{0}")]
+    Config(String),
     /// Anything else, said in words.
     #[error("{0}")]
     Other(String),

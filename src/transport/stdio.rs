@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use super::processes::Group;
 use super::stderr_tail::StderrTail;
 use super::{BoxFuture, ConnectError, Connection, SessionResource, TransportIo};
-use crate::config::StdioTransport;
+use crate::config::{InheritEnv, StdioTransport};
 
 /// Spawns stdio cattackles. No shell is involved.
 #[derive(Debug, Default, Clone)]
@@ -34,21 +34,15 @@ impl StdioConnector {
         name: &str,
         config: &StdioTransport,
     ) -> Result<Connection, ConnectError> {
-        let mut child = match self.command(&config.command, config).spawn() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_bare(&config.command) => self
-                .program_dirs
-                .iter()
-                .map(|dir| dir.join(&config.command))
-                .find(|path| path.is_file())
-                .map_or(Err(e), |path| {
-                    self.command(path.as_os_str(), config).spawn()
-                }),
-            other => other,
-        }
-        .map_err(|source| ConnectError::Spawn {
-            command: config.command.clone(),
-            source,
-        })?;
+        unspawnable(config).map_err(ConnectError::Config)?;
+        let program = self.resolve(&config.command);
+        let mut child =
+            self.command(&program, config)
+                .spawn()
+                .map_err(|source| ConnectError::Spawn {
+                    command: config.command.clone(),
+                    source,
+                })?;
         let pid = child.id();
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
@@ -71,8 +65,38 @@ impl StdioConnector {
         })
     }
 
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>, config: &StdioTransport) -> Command {
+    /// A bare program name found on *this* process's `PATH`, then in the program directories;
+    /// else the name as it is. (The OS would look it up on the `PATH` of the child's `env`,
+    /// which a configuration could point anywhere.)
+    fn resolve(&self, command: &str) -> PathBuf {
+        if !is_bare(command) {
+            return PathBuf::from(command);
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain(self.program_dirs.iter().cloned())
+            .map(|dir| dir.join(command))
+            .find(|candidate| is_executable(candidate))
+            .unwrap_or_else(|| PathBuf::from(command))
+    }
+
+    fn command(&self, program: &std::path::Path, config: &StdioTransport) -> Command {
         let mut command = Command::new(program);
+        if let InheritEnv::Only(names) = &config.inherit_env {
+            command.env_clear();
+            for name in names {
+                if let Some(value) = std::env::var_os(name) {
+                    command.env(name, value);
+                }
+            }
+        }
+        // The manager's own log filter is not the child's (a Rust child would log every
+        // payload to the stderr the manager re-logs), unless the configuration sets it.
+        for own in OWN_VARIABLES {
+            if !config.env.contains_key(*own) {
+                command.env_remove(own);
+            }
+        }
         command
             .args(&config.args)
             .envs(config.env.iter())
@@ -86,6 +110,48 @@ impl StdioConnector {
         }
         command
     }
+}
+
+/// The manager's own variables, never passed on unless `env` sets them.
+const OWN_VARIABLES: &[&str] = &["RUST_LOG"];
+
+/// Why `config` can never be spawned, naming the key (values are never shown: env values are
+/// secrets). Retrying cannot help.
+fn unspawnable(config: &StdioTransport) -> Result<(), String> {
+    if config.command.contains('\0') || config.args.iter().any(|a| a.contains('\0')) {
+        return Err("`command` or `args` holds a NUL byte".to_owned());
+    }
+    if let Some(key) = config
+        .env
+        .iter()
+        .find(|(k, v)| k.is_empty() || k.contains(['=', '\0']) || v.contains('\0'))
+        .map(|(k, _)| k)
+    {
+        return Err(format!(
+            "`env.{}` cannot be set (an empty name, `=` or a NUL byte)",
+            key.escape_debug()
+        ));
+    }
+    if let Some(cwd) = &config.cwd
+        && !cwd.is_dir()
+    {
+        return Err(format!(
+            "`cwd` {} is not a directory that exists{}",
+            cwd.display(),
+            if cwd.is_relative() {
+                " (a relative `cwd` is taken from the directory `cattackle` runs in)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn is_bare(command: &str) -> bool {

@@ -18,6 +18,7 @@ mod report_browser;
 mod resilience;
 mod response;
 mod signals;
+mod spawn_policy;
 mod stdio;
 mod test_cli;
 mod tls;

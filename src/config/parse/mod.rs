@@ -10,9 +10,11 @@ use toml::de::{DeTable, DeValue};
 
 use super::model::{
     BackoffConfig, BreakerConfig, CattackleConfig, CommandConfig, HealthCheck, Jitter, McpConfig,
-    Protocol, Reconnect, RetryBudgetConfig, Settings, StdioTransport, TransportConfig,
+    Protocol, Reconnect, RetryBudgetConfig, Settings, TransportConfig,
 };
 use super::{Diagnostic, SecretMap, Severity, did_you_mean};
+
+mod stdio;
 
 type Val<'i> = Spanned<DeValue<'i>>;
 
@@ -50,9 +52,27 @@ const MCP_KEYS: &[&str] = &[
     "reconnect",
 ];
 const RECONNECTS: &[&str] = &["lazy", "eager"];
-const STDIO_KEYS: &[&str] = &["type", "command", "args", "env", "cwd"];
+const STDIO_KEYS: &[&str] = &[
+    "type",
+    "command",
+    "args",
+    "env",
+    "cwd",
+    "inherit_env",
+    "allow_env",
+];
 const URL_KEYS: &[&str] = &["type", "url", "headers"];
-const ALL_TRANSPORT_KEYS: &[&str] = &["type", "command", "args", "env", "cwd", "url", "headers"];
+const ALL_TRANSPORT_KEYS: &[&str] = &[
+    "type",
+    "command",
+    "args",
+    "env",
+    "cwd",
+    "inherit_env",
+    "allow_env",
+    "url",
+    "headers",
+];
 const BACKOFF_KEYS: &[&str] = &["base", "factor", "max", "jitter", "seed"];
 const BREAKER_KEYS: &[&str] = &[
     "consecutive_failures",
@@ -665,19 +685,12 @@ impl Walker<'_> {
         }
         self.unknown_keys(table, ALL_TRANSPORT_KEYS, path);
         if kind == "stdio" {
-            let command = self.required(table, &span, &prefix, "command", Self::non_empty_string);
-            let args = self.optional(table, &prefix, "args", Self::string_array);
-            let env = self.optional(table, &prefix, "env", Self::string_map);
-            let cwd = self.optional(table, &prefix, "cwd", Self::string);
-            return Some(TransportConfig::Stdio(StdioTransport {
-                command: command?,
-                args: args?.unwrap_or_default(),
-                env: env?.unwrap_or_default(),
-                cwd: cwd?.map(Into::into),
-            }));
+            return self
+                .stdio(table, &span, &prefix)
+                .map(TransportConfig::Stdio);
         }
         let url = self.required(table, &span, &prefix, "url", |w, v, p| w.url(v, p, kind));
-        let headers = self.optional(table, &prefix, "headers", Self::string_map);
+        let headers = self.optional(table, &prefix, "headers", Self::headers);
         let (url, headers) = (url?, headers?.unwrap_or_default());
         Some(if kind == "http" {
             TransportConfig::Http { url, headers }
