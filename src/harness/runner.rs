@@ -360,6 +360,11 @@ fn observe(journal: &Journal, calls: &Calls, event: &ManagerEvent) {
         ManagerEvent::SessionClosed {
             session, reason, ..
         } => format!("session {session} closed ({reason})"),
+        ManagerEvent::ServerRequestsDropped {
+            session, dropped, ..
+        } => format!(
+            "session {session} dropped {dropped} request(s) of the server's own past the bound"
+        ),
     };
     journal.record(What::Client(text));
     if let Some(mark) = mark_of(journal, &label, event) {
@@ -426,6 +431,13 @@ fn mark_of(
             session: *session,
             event: "closed".to_owned(),
             reason: redact(reason),
+        },
+        ManagerEvent::ServerRequestsDropped {
+            session, dropped, ..
+        } => MarkKind::Session {
+            session: *session,
+            event: "dropped server requests".to_owned(),
+            reason: dropped.to_string(),
         },
     })
 }

@@ -102,6 +102,17 @@ pub enum ManagerEvent {
         /// `closing all sessions`.
         reason: &'static str,
     },
+    /// A closing session had dropped requests of the server's own past the bound (see
+    /// [`crate::transport::server_requests`]): reported once, with the count, before its
+    /// [`ManagerEvent::SessionClosed`].
+    ServerRequestsDropped {
+        /// The cattackle's name.
+        cattackle: String,
+        /// Sequence number within the manager, from 1.
+        session: u64,
+        /// How many were dropped.
+        dropped: u64,
+    },
 }
 
 /// Receives a manager's events. Called inline: it must be quick and must not block.

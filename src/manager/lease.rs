@@ -177,6 +177,7 @@ impl Core {
             fingerprint,
             started.client,
             started.resource,
+            started.dropped,
         )
         .await;
         self.report(|| ManagerEvent::SessionOpened {
@@ -235,6 +236,14 @@ impl Core {
         } else {
             retirement.reason
         };
+        let dropped = session.server_requests_dropped();
+        if dropped > 0 {
+            self.report(|| ManagerEvent::ServerRequestsDropped {
+                cattackle: session.cattackle.clone(),
+                session: session.id,
+                dropped,
+            });
+        }
         self.report(|| ManagerEvent::SessionClosed {
             cattackle: session.cattackle.clone(),
             session: session.id,

@@ -57,6 +57,7 @@ pub(super) struct Metrics {
     probes: Family<ByOutcome, Counter>,
     sessions_opened: Family<ByCattackle, Counter>,
     sessions_closed: Family<ByReason, Counter>,
+    server_requests_dropped: Family<ByCattackle, Counter>,
     rejections: Family<ByReason, Counter>,
     breaker_transitions: Family<ByTransition, Counter>,
     in_flight: Family<ByCattackle, Gauge>,
@@ -156,6 +157,7 @@ impl Default for Metrics {
             probes: Family::default(),
             sessions_opened: Family::default(),
             sessions_closed: Family::default(),
+            server_requests_dropped: Family::default(),
             rejections: Family::default(),
             breaker_transitions: Family::default(),
             in_flight: Family::default(),
@@ -194,6 +196,11 @@ impl Default for Metrics {
             "sessions_closed",
             "Sessions closed, by reason",
             this.sessions_closed.clone(),
+        );
+        r.register(
+            "server_requests_dropped",
+            "Requests of the server's own dropped past the bound of 64 unanswered (counted as its session closes)",
+            this.server_requests_dropped.clone(),
         );
         r.register(
             "rejections",
@@ -344,6 +351,13 @@ impl Metrics {
                     outcome: if *ok { "answered" } else { "missed" }.to_owned(),
                 };
                 self.probes.get_or_create(&labels).inc();
+            }
+            ManagerEvent::ServerRequestsDropped {
+                cattackle, dropped, ..
+            } => {
+                self.server_requests_dropped
+                    .get_or_create(&by(cattackle))
+                    .inc_by(*dropped);
             }
             ManagerEvent::SessionOpened { cattackle, .. } => {
                 self.sessions_opened.get_or_create(&by(cattackle)).inc();

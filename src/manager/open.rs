@@ -1,24 +1,31 @@
 //! Opening a session: spawn or connect, then the MCP handshake of the configured era, all
 //! bounded by `connect_timeout`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
 use rmcp::service::{ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RoleClient};
-use rmcp::transport::IntoTransport;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use rmcp::transport::sink_stream::SinkStreamTransport;
 use tokio::time::{Instant, timeout_at};
 
 use super::error::{describe_init, redacted};
 use super::session::Client;
 use super::{CattackleError, Phase};
 use crate::config::{CattackleConfig, Protocol};
-use crate::transport::{ConnectError, Connection, Connector, SessionResource, TransportIo};
+use crate::transport::server_requests::{self, Dropped};
+use crate::transport::{
+    BoxFuture, ConnectError, Connection, Connector, SessionResource, TransportIo,
+};
 use crate::util::saturating_add;
 
 /// A connection with its handshake done.
 pub(super) struct Started {
     pub(super) client: Client,
     pub(super) resource: Box<dyn SessionResource>,
+    /// The server requests the session dropped past the bound.
+    pub(super) dropped: Dropped,
 }
 
 /// Why a start failed, and whether the `auto` era may try `initialize` instead.
@@ -124,9 +131,15 @@ async fn one_start(
         Ok(Ok(connection)) => connection,
     };
     let (io, resource) = crate::transport::bounded(io, resource, config.mcp.max_message_size);
-    let handshake = handshake(io, protocol);
+    let handshake = handshake(io, protocol, name.into());
     let error = match timeout_at(deadline, handshake).await {
-        Ok(Ok(client)) => return Ok(Started { client, resource }),
+        Ok(Ok((client, dropped))) => {
+            return Ok(Started {
+                client,
+                resource,
+                dropped,
+            });
+        }
         Ok(Err(e)) => {
             let secrets = config.mcp.transport.secret_values();
             let context = resource.failure_context(Duration::from_millis(300)).await;
@@ -180,19 +193,27 @@ fn lifecycle(protocol: Protocol) -> (ClientConfig, ClientLifecycleMode) {
 }
 
 /// The MCP handshake of `protocol` over any of the wire kinds.
-async fn handshake(io: TransportIo, protocol: Protocol) -> Result<Client, ClientInitializeError> {
-    match io {
-        TransportIo::Bytes { read, write } => serve((read, write), protocol).await,
-        TransportIo::Messages { sink, stream } => serve((sink, stream), protocol).await,
-        TransportIo::Http(transport) => serve(transport, protocol).await,
-    }
-}
-
-async fn serve<T, E, A>(transport: T, protocol: Protocol) -> Result<Client, ClientInitializeError>
-where
-    T: IntoTransport<RoleClient, E, A>,
-    E: std::error::Error + Send + Sync + 'static,
-{
+/// The server's own requests are bounded on every wire (see [`server_requests`]).
+fn handshake(
+    io: TransportIo,
+    protocol: Protocol,
+    name: Arc<str>,
+) -> BoxFuture<'static, Result<(Client, Dropped), ClientInitializeError>> {
     let (info, mode) = lifecycle(protocol);
-    info.serve_with_lifecycle(transport, mode).await
+    match io {
+        TransportIo::Bytes { read, write } => {
+            let wire = AsyncRwTransport::<RoleClient, _, _>::new_client(read, write);
+            let (bounded, dropped) = server_requests::Bounded::new(wire, name);
+            Box::pin(async move { Ok((info.serve_with_lifecycle(bounded, mode).await?, dropped)) })
+        }
+        TransportIo::Messages { sink, stream } => {
+            let wire = SinkStreamTransport::new(sink, stream);
+            let (bounded, dropped) = server_requests::Bounded::new(wire, name);
+            Box::pin(async move { Ok((info.serve_with_lifecycle(bounded, mode).await?, dropped)) })
+        }
+        TransportIo::Http(wire) => {
+            let (bounded, dropped) = server_requests::Bounded::new(wire, name);
+            Box::pin(async move { Ok((info.serve_with_lifecycle(bounded, mode).await?, dropped)) })
+        }
+    }
 }

@@ -9,6 +9,7 @@ use rmcp::service::{ClientCacheConfig, RoleClient, RunningService};
 
 use crate::config::HealthCheck;
 use crate::transport::SessionResource;
+use crate::transport::server_requests::Dropped;
 use crate::util::lock;
 
 pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
@@ -25,6 +26,8 @@ pub(crate) struct Session {
     pid: Option<u32>,
     usage: Mutex<Usage>,
     ended: tokio::sync::watch::Sender<bool>,
+    /// The server's own requests dropped past the bound.
+    dropped: Dropped,
 }
 
 /// Who uses a session, and whether it is retired.
@@ -87,6 +90,7 @@ impl Session {
         fingerprint: u64,
         client: Client,
         resource: Box<dyn SessionResource>,
+        dropped: Dropped,
     ) -> Self {
         // Health probes must see the server, never a cached answer.
         client
@@ -105,7 +109,13 @@ impl Session {
                 ..Usage::default()
             }),
             ended: tokio::sync::watch::Sender::new(false),
+            dropped,
         }
+    }
+
+    /// How many of the server's own requests were dropped past the bound so far.
+    pub(crate) fn server_requests_dropped(&self) -> u64 {
+        self.dropped.count()
     }
 
     pub(crate) fn peer(&self) -> &rmcp::Peer<RoleClient> {

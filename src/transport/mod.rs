@@ -12,6 +12,7 @@ mod http;
 mod line_limit;
 mod memory;
 pub mod processes;
+pub mod server_requests;
 mod stderr_tail;
 mod stdio;
 mod tls;

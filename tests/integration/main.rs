@@ -9,6 +9,7 @@ mod ci_docs;
 mod cli;
 mod config;
 mod harness;
+mod hostile;
 mod manager_retry;
 mod manager_sessions;
 mod network;
