@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{CattackleConfig, Diagnostic, Severity, parse::parse};
+use crate::util::text::{ReadError, read_text};
 
 /// The file name a cattackle directory holds.
 pub const FILE_NAME: &str = "cattackle.toml";
@@ -128,10 +129,22 @@ pub fn load_path(path: impl AsRef<Path>) -> Result<Loaded, ConfigError> {
     } else {
         path.to_owned()
     };
-    let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
-        path: file.clone(),
-        source,
-    })?;
+    let text = match read_text(&file) {
+        Ok(text) => text,
+        Err(ReadError::Io(source)) => return Err(ConfigError::Io { path: file, source }),
+        Err(ReadError::NotUtf8 { offset, lossy }) => {
+            let name = file.display().to_string();
+            let message = "this byte is not UTF-8: save the file as UTF-8".to_owned();
+            let width = lossy[offset..].chars().next().map_or(0, char::len_utf8);
+            let span = offset..offset + width;
+            let diagnostic = Diagnostic::new(Severity::Error, &name, &lossy, span, message);
+            return Err(ConfigError::Invalid {
+                path: file,
+                source_text: lossy,
+                diagnostics: vec![diagnostic],
+            });
+        }
+    };
     load_str(&file, &text)
 }
 

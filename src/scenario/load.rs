@@ -10,13 +10,27 @@ use super::error::{ScenarioError, invalid, top_key};
 use super::file::ScenarioFile;
 use super::model::Scenario;
 use crate::config::{self, CattackleConfig, ConfigError, Diagnostic};
+use crate::util::text::{MAX_FLOW_DEPTH, ReadError, read_text, too_deep_yaml};
 
 /// Loads one scenario file. `root` names its trials (the path under `root`).
 pub fn load_file(path: &Path, root: &Path) -> Result<ScenarioFile, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = match read_text(path) {
+        Ok(text) => text,
+        Err(ReadError::Io(source)) => {
+            return Err(ScenarioError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
+        Err(ReadError::NotUtf8 { offset, lossy }) => {
+            return Err(invalid(
+                path,
+                &lossy,
+                offset,
+                "this byte is not UTF-8: save the file as UTF-8".to_owned(),
+            ));
+        }
+    };
     let id = path
         .strip_prefix(root)
         .unwrap_or(path)
@@ -28,6 +42,16 @@ pub fn load_file(path: &Path, root: &Path) -> Result<ScenarioFile, ScenarioError
 
 /// Loads a scenario from `text`, as if read from `path`.
 pub fn load_str(path: &Path, id: &str, text: &str) -> Result<ScenarioFile, ScenarioError> {
+    if let Some(at) = too_deep_yaml(text) {
+        return Err(invalid(
+            path,
+            text,
+            at,
+            format!(
+                "nested deeper than {MAX_FLOW_DEPTH} levels of `[` and `{{`: no scenario needs that"
+            ),
+        ));
+    }
     let scenario: Scenario =
         serde_yaml::from_str(text).map_err(|e| super::yaml_error::yaml_error(path, text, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));

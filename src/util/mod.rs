@@ -4,6 +4,7 @@
 mod dur;
 #[cfg(feature = "harness")]
 mod panics;
+pub(crate) mod text;
 
 #[cfg(feature = "harness")]
 pub use dur::Dur;

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod harness;
 mod hostile;
+mod input_limits;
 mod manager_retry;
 mod manager_sessions;
 mod network;
