@@ -17,6 +17,7 @@ macro_rules! check {
             summary: $summary.to_owned(),
             needs: Needs::$needs,
             data: false,
+            bound: 1,
             run: Arc::new(|ctx| Box::pin($run(ctx))),
         }
     };
@@ -230,7 +231,8 @@ fn builtin() -> Vec<CheckDef> {
             robust::sessions,
             "{spec}/basic/lifecycle#shutdown",
             "20 sessions opened and closed in a row all finish their handshake (what they leave behind is stdio.no-orphans)"
-        ),
+        )
+        .bounded_by(5),
         check!(
             "robust.cold-start",
             Robustness,

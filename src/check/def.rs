@@ -69,11 +69,21 @@ pub struct CheckDef {
     pub needs: Needs,
     /// Whether it is written as data (a pack file) rather than built in.
     pub data: bool,
+    /// How many `--check-timeout`s its bound is: 1, but more for a check that opens many
+    /// sessions in a row (each bounded by `connect_timeout` on its own), so a slow starter (a
+    /// Python server on a loaded machine) is not called wedged.
+    pub bound: u32,
     /// Runs it.
     pub(crate) run: Runner,
 }
 
 impl CheckDef {
+    /// The same check, bounded by `times` check timeouts.
+    pub(crate) fn bounded_by(mut self, times: u32) -> Self {
+        self.bound = times;
+        self
+    }
+
     /// Whether it is written as data (a pack file) rather than built in.
     pub fn is_data(&self) -> bool {
         self.data

@@ -284,6 +284,7 @@ fn def(check: DataCheck) -> CheckDef {
             NeedsSpec::Websocket => Needs::WebSocket,
         },
         data: true,
+        bound: 1,
         run: {
             let check = Arc::new(check);
             Arc::new(move |ctx| Box::pin(run(check.clone(), ctx)))

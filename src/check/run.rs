@@ -158,7 +158,7 @@ async fn run_checks(
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
             let began = Instant::now();
-            let bound = ctx.options.check_timeout;
+            let bound = ctx.options.check_timeout.saturating_mul(check.bound);
             let findings = match tokio::time::timeout(bound, check.start(ctx)).await {
                 Ok(findings) => findings,
                 Err(_) => vec![Finding::from(Verdict::violated(
