@@ -11,9 +11,15 @@ pub(crate) fn init(verbose: u8, quiet: bool) {
         2 => "debug",
         _ => "trace",
     };
-    // rmcp logs message contents at debug and session ids at error: payloads and session ids
-    // stay out of logs unless RUST_LOG asks for them. Our own logs say what failed.
-    let filter = EnvFilter::try_from_default_env()
+    // rmcp logs message contents (at trace) and session ids (at error): payloads and session
+    // ids stay out of logs unless RUST_LOG names `rmcp` itself; `RUST_LOG=trace` alone does
+    // not. Our own logs say what failed, and log payloads only with `enable_logging`.
+    let directives = match std::env::var("RUST_LOG") {
+        Ok(env) if env.contains("rmcp") => env,
+        Ok(env) if !env.trim().is_empty() => format!("{env},rmcp=off"),
+        _ => format!("{level},rmcp=off"),
+    };
+    let filter = EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| EnvFilter::new(format!("{level},rmcp=off")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -548,11 +548,7 @@ pub(crate) fn shown(text: &str, secrets: &[String]) -> String {
 /// `text` with every secret value replaced by `[redacted]`: for messages built from what a
 /// transport said (reqwest quotes the whole URL, query string included).
 pub(crate) fn redacted(text: &str, secrets: &[String]) -> String {
-    let mut redacted = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        redacted = redacted.replace(secret, "[redacted]");
-    }
-    redacted
+    crate::util::redact(text, secrets)
 }
 
 /// [`shown`], in double quotes with JSON escapes (for text that may be anything).

@@ -18,7 +18,12 @@ pub(crate) struct StderrTail {
 
 impl StderrTail {
     /// Starts draining `stream`; every chunk is also logged at debug under `cattackle::stderr`.
-    pub(crate) fn drain(name: String, mut stream: impl AsyncRead + Send + Unpin + 'static) -> Self {
+    /// `secrets` (the env values the child was given) are masked in what is re-logged.
+    pub(crate) fn drain(
+        name: String,
+        secrets: Vec<String>,
+        mut stream: impl AsyncRead + Send + Unpin + 'static,
+    ) -> Self {
         let buffer = Arc::new(Mutex::new(VecDeque::with_capacity(4096)));
         let (done, finished) = watch::channel(false);
         let sink = buffer.clone();
@@ -26,12 +31,15 @@ impl StderrTail {
             let mut chunk = vec![0u8; 8192];
             while let Ok(n @ 1..) = stream.read(&mut chunk).await {
                 let bytes = &chunk[..n];
-                tracing::debug!(
-                    target: "cattackle::stderr",
-                    cattackle = %name,
-                    "{}",
-                    String::from_utf8_lossy(bytes).trim_end()
-                );
+                if tracing::enabled!(target: "cattackle::stderr", tracing::Level::DEBUG) {
+                    let line = crate::util::redact(&String::from_utf8_lossy(bytes), &secrets);
+                    tracing::debug!(
+                        target: "cattackle::stderr",
+                        cattackle = %name,
+                        "{}",
+                        line.trim_end()
+                    );
+                }
                 let mut tail = crate::util::lock(&sink);
                 tail.extend(bytes);
                 let excess = tail.len().saturating_sub(TAIL_BYTES);

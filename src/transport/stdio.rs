@@ -54,7 +54,11 @@ impl StdioConnector {
             child: Mutex::new(Some(child)),
             _group: Group::register(pid),
             pgid: pid,
-            stderr: StderrTail::drain(name.to_owned(), stderr),
+            stderr: StderrTail::drain(
+                name.to_owned(),
+                config.env.values().cloned().collect(),
+                stderr,
+            ),
         };
         Ok(Connection {
             io: TransportIo::Bytes {

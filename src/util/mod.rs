@@ -47,6 +47,15 @@ pub(crate) fn saturating_add(start: tokio::time::Instant, after: Duration) -> to
         .unwrap_or(start)
 }
 
+/// `text` with every (non-empty) secret in it replaced by `[redacted]`.
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
+    let mut redacted = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        redacted = redacted.replace(secret, "[redacted]");
+    }
+    redacted
+}
+
 /// At most `max` characters of `text`, with a note of its full size when cut.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

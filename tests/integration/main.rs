@@ -19,6 +19,7 @@ mod record;
 mod report_browser;
 mod resilience;
 mod response;
+mod secrets;
 mod signals;
 mod spawn_policy;
 mod stdio;
