@@ -111,6 +111,24 @@ fn running_in(groups: &[i32], scope: Scope) -> Vec<i32> {
         .collect()
 }
 
+/// The running descendants of the group leader `pid` (through every generation) that are not
+/// in its group: those that left it with `setsid` or `setpgid`.
+pub(crate) fn escaped_from(pid: u32) -> Vec<i32> {
+    let Ok(root) = i32::try_from(pid) else {
+        return Vec::new();
+    };
+    let table = process_table();
+    descendants_in(&table, root)
+        .into_iter()
+        .filter(|pid| table.get(pid).is_some_and(|p| !p.zombie && p.group != root))
+        .collect()
+}
+
+/// SIGKILL to each of `pids` (those already gone are skipped by the kernel).
+pub(crate) fn kill_pids(pids: &[i32]) {
+    signal_pids(pids, libc::SIGKILL);
+}
+
 /// The running descendants of this process, children first.
 pub fn descendants() -> Vec<i32> {
     let table = process_table();

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::processes::Group;
+use super::processes::{self, Group};
 use super::stderr_tail::StderrTail;
 use super::{BoxFuture, ConnectError, Connection, SessionResource, TransportIo};
 use crate::config::{InheritEnv, StdioTransport};
@@ -184,6 +184,11 @@ impl ChildProcess {
     fn kill_group(&self) {
         self.signal_group(libc::SIGKILL);
     }
+
+    /// The child's running descendants outside its process group.
+    fn escaped(&self) -> Vec<i32> {
+        self.pgid.map(processes::escaped_from).unwrap_or_default()
+    }
 }
 
 impl SessionResource for ChildProcess {
@@ -217,6 +222,9 @@ impl SessionResource for ChildProcess {
 
     fn shutdown(self: Box<Self>, grace: Duration) -> BoxFuture<'static, ()> {
         Box::pin(async move {
+            // Descendants that left the group (`setsid`), found while the child still links
+            // them; once it has exited they belong to init, or to a subreaper (the CLI).
+            let escaped = self.escaped();
             let child = crate::util::lock(&self.child).take();
             if let Some(mut child) = child {
                 // stdin is already closed (the transport is gone): give the child `grace` to exit.
@@ -228,6 +236,7 @@ impl SessionResource for ChildProcess {
             }
             // Whatever the child left behind in its group (grandchildren) goes too.
             self.kill_group();
+            processes::kill_pids(&escaped);
         })
     }
 }
@@ -237,8 +246,10 @@ impl Drop for ChildProcess {
         // Not shut down (the manager was dropped, or a start timed out): kill the whole group now.
         let child = crate::util::get_mut(&mut self.child).take();
         if let Some(mut child) = child {
+            let escaped = self.escaped();
             self.kill_group();
             let _ = child.start_kill();
+            processes::kill_pids(&escaped);
         }
     }
 }

@@ -282,6 +282,35 @@ async fn close_all_sessions_leaves_no_child_or_grandchild() {
 }
 
 #[tokio::test]
+async fn close_kills_a_grandchild_that_left_the_group_with_setsid() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // `setsid` puts the grandchild in a session (and group) of its own: a group kill misses it.
+    let script = format!(
+        "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > {pids}; exec {echo} --transport stdio",
+        pids = pids.display(),
+        echo = echo_binary().display()
+    );
+    let manager = McpClientManager::new();
+    let cfg = sh_config(&script, "");
+    manager
+        .call(&cfg, "echo", Payload::text("x"))
+        .await
+        .unwrap();
+    let escaped: u32 = std::fs::read_to_string(&pids)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(is_running(escaped));
+    manager.close_all_sessions(GRACE).await;
+    assert!(
+        gone_within(escaped, Duration::from_secs(2)).await,
+        "the setsid grandchild {escaped} still runs"
+    );
+}
+
+#[tokio::test]
 async fn a_stubborn_child_is_killed_after_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pid");
