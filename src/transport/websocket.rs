@@ -95,12 +95,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (write, read) = socket.split();
-    let sink = write.sink_map_err(WebSocketSendError::Socket).with(
-        |message: TxJsonRpcMessage<R>| async move {
-            let text = serde_json::to_string(&message)?;
-            Ok::<_, WebSocketSendError>(Message::Text(text.into()))
-        },
-    );
+    // Socket errors convert through `From`, not `sink_map_err`: that adapter holds its mapper
+    // for one error only and panics at the second ("polled MapErr after completion"), which
+    // rmcp sends to a socket that has closed.
+    let sink = write.with(|message: TxJsonRpcMessage<R>| async move {
+        let text = serde_json::to_string(&message)?;
+        Ok::<_, WebSocketSendError>(Message::Text(text.into()))
+    });
     let ended = state.clone();
     let stream = read
         .map(|frame| match frame {
@@ -270,5 +271,33 @@ impl SessionResource for SocketResource {
     fn shutdown(self: Box<Self>, _grace: Duration) -> BoxFuture<'static, ()> {
         // Dropping the transport closes the socket.
         Box::pin(async {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::SinkExt;
+    use rmcp::RoleClient;
+    use rmcp::model::{ClientJsonRpcMessage, ClientRequest, PingRequest, RequestId};
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_after_the_socket_closed_fail_every_time_without_panicking() {
+        let (ours, theirs) = tokio::io::duplex(1024);
+        let socket = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        let (mut sink, _stream) = json_rpc::<RoleClient, _>(socket, WebSocketState::default());
+        drop(theirs);
+        let ping = || {
+            ClientJsonRpcMessage::request(
+                ClientRequest::PingRequest(PingRequest::default()),
+                RequestId::Number(1),
+            )
+        };
+        // The soak found the second failed send panicking ("polled MapErr after completion").
+        for _ in 0..3 {
+            assert!(sink.send(ping()).await.is_err());
+        }
     }
 }
