@@ -34,3 +34,8 @@ pub mod relay;
 pub mod scenario;
 #[cfg(feature = "harness")]
 pub mod trial;
+
+/// Entry points for `cargo fuzz` (built only with `--cfg fuzzing`): see `tests/fuzz/`.
+#[cfg(all(fuzzing, feature = "harness"))]
+#[doc(hidden)]
+pub mod fuzzing;

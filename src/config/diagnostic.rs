@@ -50,7 +50,16 @@ impl Diagnostic {
         span: Range<usize>,
         message: String,
     ) -> Self {
-        let start = span.start.min(source.len());
+        // On character boundaries: a parser's span may end inside a multi-byte character, and
+        // the renderer slices the source there.
+        let mut start = span.start.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
         let before = &source[..start];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -62,7 +71,7 @@ impl Diagnostic {
             file: file.to_owned(),
             line,
             column,
-            span: start..span.end.clamp(start, source.len()),
+            span: start..end,
         }
     }
 
@@ -78,11 +87,25 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let span = if self.span.is_empty() && self.span.end < source.len() {
-            self.span.start..self.span.start + 1
-        } else {
-            self.span.clone()
+        // An empty span marks the character at its start; either end is snapped to a character
+        // boundary of the text rendered (which may be the masked source).
+        let snap = |mut at: usize, up: bool| {
+            at = at.min(source.len());
+            while !source.is_char_boundary(at) {
+                at = if up { at + 1 } else { at - 1 };
+            }
+            at
         };
+        let start = snap(self.span.start, false);
+        let end = if self.span.is_empty() {
+            source[start..]
+                .chars()
+                .next()
+                .map_or(start, |c| start + c.len_utf8())
+        } else {
+            snap(self.span.end, true).max(start)
+        };
+        let span = start..end;
         let mut report = vec![
             level.primary_title(self.message.as_str()).element(
                 Snippet::source(source)
@@ -110,5 +133,22 @@ impl fmt::Display for Diagnostic {
             write!(f, " ({help})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_inside_a_multibyte_character_render_instead_of_panicking() {
+        // Found by the `config` fuzz target: TOML's error span ended inside `ޕ` (2 bytes).
+        let source = "type = \u{795}ttp\"\n";
+        let d = Diagnostic::new(Severity::Error, "f.toml", source, 7..8, "bad".to_owned());
+        assert_eq!(d.span, 7..9);
+        assert!(d.render(source).contains("f.toml:1:8"));
+        // An empty span at a multibyte character marks the whole character.
+        let d = Diagnostic::new(Severity::Error, "f.toml", source, 7..7, "bad".to_owned());
+        assert!(d.render(source).contains('^'));
     }
 }

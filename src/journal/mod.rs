@@ -80,6 +80,8 @@ pub struct Journal {
     ids: Mutex<Ids>,
     mirror: Option<child::Mirror>,
     marks: Mutex<Vec<Mark>>,
+    /// False: a journal that keeps nothing (a soak, a bench), so a long run holds no record.
+    keep: bool,
 }
 
 impl Journal {
@@ -94,6 +96,15 @@ impl Journal {
             ids: Mutex::new(Ids::default()),
             mirror: None,
             marks: Mutex::new(Vec::new()),
+            keep: true,
+        }
+    }
+
+    /// A journal that records nothing: for runs too long to keep a transcript of.
+    pub fn discarding() -> Self {
+        Self {
+            keep: false,
+            ..Self::new(false, Redactor::default())
         }
     }
 
@@ -118,6 +129,9 @@ impl Journal {
     }
 
     fn record_on(&self, conn: Option<u64>, what: What) {
+        if !self.keep {
+            return;
+        }
         let t = self.timed.then(|| Dur(self.elapsed()));
         let wire = match &what {
             What::Fault(text) => Some(MarkKind::Fault {
@@ -144,6 +158,9 @@ impl Journal {
     /// Records a mark of the timeline, at the time it is now on the run's clock. Texts in it
     /// must be redacted already (those from entries are, here).
     pub fn mark(&self, what: MarkKind) {
+        if !self.keep {
+            return;
+        }
         let at_us = u64::try_from(self.elapsed().as_micros()).unwrap_or(u64::MAX);
         lock(&self.marks).push(Mark { at_us, what });
     }
@@ -174,6 +191,9 @@ impl Journal {
     /// Records a message the server received on connection `conn` (ids renumbered), and, for a
     /// request or notification, what it asks for (see [`Self::received_requests`]).
     pub fn received(&self, conn: u64, message: &Value) {
+        if !self.keep {
+            return;
+        }
         let text = shorten(self.renumber(conn, message, true));
         self.record_conn(conn, What::Received(text));
         if let Some(request) = Received::of(conn, message) {
@@ -197,6 +217,9 @@ impl Journal {
 
     /// Records a message the server sent on connection `conn` (`bytes` need not be valid).
     pub fn sent(&self, conn: u64, bytes: &[u8]) {
+        if !self.keep {
+            return;
+        }
         self.record_conn(conn, What::Sent(self.outgoing(conn, bytes)));
     }
 
@@ -208,6 +231,9 @@ impl Journal {
     /// Records a message a real server sent on connection `conn` that a fault kept from the
     /// client as it was.
     pub fn withheld(&self, conn: u64, bytes: &[u8]) {
+        if !self.keep {
+            return;
+        }
         self.record_conn(conn, What::Withheld(self.outgoing(conn, bytes)));
     }
 

@@ -68,6 +68,27 @@ impl<R: AsyncBufRead + Unpin> Lines<R> {
     }
 }
 
+/// Every chunk of `input` read with `limit`, concatenated; each chunk is checked to be at
+/// most `limit` bytes (for the fuzz target `lines`).
+#[cfg(fuzzing)]
+pub(crate) async fn fuzz_lines(input: &[u8], limit: usize) -> Vec<u8> {
+    let mut lines = Lines::new(tokio::io::BufReader::with_capacity(7, input), limit);
+    let mut out = Vec::new();
+    loop {
+        match lines.next().await.expect("reading a slice cannot fail") {
+            Chunk::End => return out,
+            Chunk::Line(bytes) | Chunk::Part(bytes) => {
+                assert!(
+                    bytes.len() <= limit.max(1),
+                    "held {} bytes past {limit}",
+                    bytes.len()
+                );
+                out.extend(bytes);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,5 +19,7 @@ mod tap;
 mod websocket;
 
 pub use http::HttpRelay;
+#[cfg(fuzzing)]
+pub(crate) use lines::fuzz_lines;
 pub use stdio::RelayConnector;
 pub use websocket::{Upstream, WsRelay};
