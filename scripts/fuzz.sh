@@ -3,7 +3,8 @@
 # and the tools/call response parser (targets in tests/fuzz/fuzz_targets, seed corpora in
 # tests/fuzz/corpus, checked in and kept small).
 #
-#   scripts/fuzz.sh [SECONDS]      every target for SECONDS each (default 60, as CI runs it)
+#   scripts/fuzz.sh [SECONDS [TARGET…]]   every target (or those named) for SECONDS each
+#                                         (default 60, as CI runs it)
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh   every target for that many executions instead
 #
 # A crash, a panic or a timeout of one input is a failure: the script stops with the input
@@ -12,13 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(config scenario lines response)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # cargo fuzz passes nightly-only flags to rustc; the stable toolchain accepts them so.
 export RUSTC_BOOTSTRAP=1
 fuzz=(cargo fuzz run --fuzz-dir tests/fuzz --sanitizer none --release)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-for target in config scenario lines response; do
+for target in "${targets[@]}"; do
     mkdir -p "$scratch/$target"
     cp -r "tests/fuzz/corpus/$target/." "$scratch/$target/"
     if [[ -n "${FUZZ_RUNS:-}" ]]; then

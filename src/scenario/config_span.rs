@@ -159,6 +159,11 @@ fn block_end(text: &str, anchor: usize) -> usize {
 /// Offsets of `key` written as a YAML mapping key (plain or quoted, block or flow style)
 /// between `from` and `to`.
 fn find_keys(text: &str, key: &str, from: usize, to: usize) -> Vec<usize> {
+    // An empty key (a TOML path with an empty segment) would match everywhere, forever: the
+    // `scenario` fuzz target found this loop filling memory.
+    if key.is_empty() || from > to || to > text.len() {
+        return Vec::new();
+    }
     let region = &text[from..to];
     let mut found = Vec::new();
     let mut search = 0;
@@ -182,6 +187,12 @@ fn find_keys(text: &str, key: &str, from: usize, to: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_key_is_found_nowhere_and_ends() {
+        assert!(find_keys("a: 1\nb: 2\n", "", 0, 10).is_empty());
+        assert_eq!(find_keys("a: 1\nb: 2\n", "b", 0, 10), [5]);
+    }
 
     #[test]
     fn a_toml_line_gives_its_key_path() {
