@@ -27,10 +27,11 @@ for target in "${targets[@]}"; do
     cp -r "tests/fuzz/corpus/$target/." "$scratch/$target/"
     if [[ -n "${FUZZ_RUNS:-}" ]]; then
         limit=(-runs="$FUZZ_RUNS")
+        echo "== fuzz $target ($FUZZ_RUNS runs)"
     else
         limit=(-max_total_time="$seconds")
+        echo "== fuzz $target (${seconds}s)"
     fi
-    echo "== fuzz $target (${FUZZ_RUNS:+$FUZZ_RUNS runs}${FUZZ_RUNS:-${seconds}s})"
     status=0
     "${fuzz[@]}" "$target" "$scratch/$target" -- "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
         -max_len=65536 -print_final_stats=1 >"$scratch/$target.log" 2>&1 || status=$?
