@@ -142,6 +142,7 @@ impl Answering {
             self.ending.clone(),
         );
         let conn = self.conn;
+        crate::util::reap(&mut self.tasks);
         self.tasks.spawn(async move {
             run_plan(server.journal(), conn, plan, &*wire, &cut, &ending).await;
         });

@@ -63,6 +63,7 @@ pub(super) async fn listen(
                         drop(stream); // a killed server: the connection ends at once
                         continue;
                     }
+                    crate::util::reap(&mut connections);
                     connections.spawn(serve(server.clone(), stream, cut_all.clone()));
                 }
             }

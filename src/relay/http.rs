@@ -172,6 +172,7 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
                 }
                 let state = state.clone();
                 let cut = lock(&state.cut_all).clone();
+                crate::util::reap(&mut connections);
                 connections.spawn(async move {
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let service = hyper::service::service_fn(move |request| {

@@ -207,6 +207,7 @@ async fn downstream(
                 Some(plan) => {
                     let (tap, wire, cut, ending) =
                         (tap.clone(), to_manager.clone(), cut.clone(), ending.clone());
+                    crate::util::reap(&mut plans);
                     plans.spawn(async move {
                         run_plan(tap.journal(), tap.conn(), plan, &*wire, &cut, &ending).await;
                     });

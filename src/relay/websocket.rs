@@ -100,6 +100,7 @@ async fn accept(
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let conn = next_conn.fetch_add(1, Ordering::SeqCst) + 1;
+                crate::util::reap(&mut connections);
                 connections.spawn(relay(
                     stream,
                     upstream.clone(),
@@ -213,6 +214,7 @@ async fn relay(
                     Some(plan) => {
                         let (tap, wire, cut, ending) =
                             (tap.clone(), wire.clone(), cut.clone(), ending.clone());
+                        crate::util::reap(&mut plans);
                         plans.spawn(async move {
                             run_plan(tap.journal(), tap.conn(), plan, &*wire, &cut, &ending).await;
                         });
