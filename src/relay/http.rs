@@ -166,6 +166,9 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
             () = stop.cancelled() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
+                // Without it, Nagle's algorithm and the client's delayed ACK hold each small
+                // answer back about 40 ms (the relay bench: 23 calls/s over HTTP).
+                let _ = stream.set_nodelay(true);
                 if state.down.load(Ordering::SeqCst) {
                     drop(stream); // a killed server: the connection ends at once
                     continue;
