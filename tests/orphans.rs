@@ -24,7 +24,7 @@ use cattackle_harness::manager::{McpClientManager, Payload};
 )]
 mod processes;
 
-use processes::{echo_binary, is_running};
+use processes::{echo_binary, is_running, pids_in};
 
 const CATTACKLE: &str = env!("CARGO_BIN_EXE_cattackle");
 
@@ -70,14 +70,6 @@ fn launchers(pids: &Path, echo: &Path) -> Vec<(&'static str, String)> {
             format!("trap '' TERM; echo $$ >> {p}; {e} --transport stdio; sleep 300"),
         ),
     ]
-}
-
-fn pids_in(file: &Path) -> Vec<u32> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
 }
 
 /// The pids still running once `limit` has passed or none is.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::support::processes::{echo_binary, is_running};
+use super::support::processes::{echo_binary, is_running, pids_in};
 
 const CATTACKLE: &str = env!("CARGO_BIN_EXE_cattackle");
 
@@ -49,14 +49,6 @@ fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(25));
     }
     ready()
-}
-
-fn pids_in(file: &Path) -> Vec<u32> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
 }
 
 fn send(child: &Child, signal: libc::c_int) {

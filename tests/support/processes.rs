@@ -67,3 +67,13 @@ pub async fn gone_within(pid: u32, limit: std::time::Duration) -> bool {
     }
     !is_running(pid)
 }
+
+/// The pids written in `file`, one a line (by a launcher's `echo $! >> file`); none if it is
+/// not there yet.
+pub fn pids_in(file: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
