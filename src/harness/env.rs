@@ -184,39 +184,39 @@ impl Env {
                 // down looks cut rather than refused: it stands in front only when asked for.
                 let relayed =
                     !file.scenario.faults.is_empty() || !file.scenario.server_expect.is_empty();
-                if let (true, TransportConfig::Http { url, headers }) =
-                    (relayed, fill_port(config.mcp.transport.clone(), env.port))
-                {
-                    let upstream = crate::relay::Upstream {
-                        url,
-                        headers,
-                        max_message_size: config.mcp.max_message_size,
-                        pid: env.launched_pid.clone(),
-                    };
-                    let faults = file.scenario.faults.clone();
-                    let relay =
-                        crate::relay::HttpRelay::start(upstream, faults, seed, journal.clone())
-                            .await
-                            .map_err(|e| SetupError(format!("cannot start the HTTP relay: {e}")))?;
-                    env.http_relay = Some(relay);
-                }
-                if let TransportConfig::WebSocket { url, headers } =
-                    fill_port(config.mcp.transport.clone(), env.port)
-                {
-                    let upstream = crate::relay::Upstream {
-                        url,
-                        headers,
-                        max_message_size: config.mcp.max_message_size,
-                        pid: env.launched_pid.clone(),
-                    };
-                    let faults = file.scenario.faults.clone();
-                    let relay =
-                        crate::relay::WsRelay::start(upstream, faults, seed, journal.clone())
-                            .await
-                            .map_err(|e| {
-                                SetupError(format!("cannot start the WebSocket relay: {e}"))
-                            })?;
-                    env.ws_relay = Some(relay);
+                let upstream = |url, headers| crate::relay::Upstream {
+                    url,
+                    headers,
+                    max_message_size: config.mcp.max_message_size,
+                    pid: env.launched_pid.clone(),
+                };
+                let faults = file.scenario.faults.clone();
+                match fill_port(config.mcp.transport.clone(), env.port) {
+                    TransportConfig::Http { url, headers } if relayed => {
+                        let relay = crate::relay::HttpRelay::start(
+                            upstream(url, headers),
+                            faults,
+                            seed,
+                            journal.clone(),
+                        )
+                        .await
+                        .map_err(|e| SetupError(format!("cannot start the HTTP relay: {e}")))?;
+                        env.http_relay = Some(relay);
+                    }
+                    TransportConfig::WebSocket { url, headers } => {
+                        let relay = crate::relay::WsRelay::start(
+                            upstream(url, headers),
+                            faults,
+                            seed,
+                            journal.clone(),
+                        )
+                        .await
+                        .map_err(|e| {
+                            SetupError(format!("cannot start the WebSocket relay: {e}"))
+                        })?;
+                        env.ws_relay = Some(relay);
+                    }
+                    _ => {}
                 }
                 // A stdio child gets the relay: faults, and the wire in the transcript.
                 Box::new(crate::relay::RelayConnector::new(
