@@ -99,8 +99,8 @@ async fn accept(
             () = stop.cancelled() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                // Without it, Nagle's algorithm and the client's delayed ACK hold each small
-                // answer back about 40 ms (the relay bench: 23 calls/s over HTTP).
+                // Without it, Nagle's algorithm and the client's delayed ACK may hold a small
+                // answer written in pieces back about 40 ms.
                 let _ = stream.set_nodelay(true);
                 let conn = next_conn.fetch_add(1, Ordering::SeqCst) + 1;
                 crate::util::reap(&mut connections);
