@@ -119,6 +119,12 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         loop {
+            // Each message costs a unit of tokio's cooperative budget. rmcp decodes the lines
+            // already buffered without touching the socket or pipe, so a flood kept its task
+            // running for seconds in one poll, and on the CLI's one-thread runtime no timer
+            // fired meanwhile: a 3 s call timeout ended after 4.5 s against a server answering
+            // other ids as fast as it could (`fixtures/hostile/server.py wrong-ids`).
+            tokio::task::consume_budget().await;
             let message = self.inner.receive().await?;
             if self.admit(&message) {
                 return Some(message);
